@@ -1,0 +1,1 @@
+"""Checkpoint formats, conversion, loading, LoRAs and the registry of resident models."""
