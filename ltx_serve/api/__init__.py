@@ -1,0 +1,1 @@
+"""HTTP routers, one module per surface (sync, queue, storage, proxy, models, health, metrics)."""

@@ -1,0 +1,1 @@
+"""Media I/O: input fetching (fetch.py), video decode and encode."""
