@@ -1,7 +1,7 @@
 """`ltx-serve serve`: build Settings from flags + env, build the engine, run uvicorn.
 
 One port, plain HTTP by default, TLS when given a certificate and key (fal_client hard-codes
-https://, see docs/clients.md). SIGTERM is handled by uvicorn: it stops accepting, waits
+https://, see the README client section). SIGTERM is handled by uvicorn: it stops accepting, waits
 for open requests, then the app lifespan stops the worker (running job finishes within
 `shutdown_grace_s`, else it is cancelled and re-queued for the next start).
 """

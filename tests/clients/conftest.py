@@ -1,4 +1,4 @@
-"""Live servers for the real-client tests, and the snippet extractor for docs/clients.md."""
+"""Live servers for the real-client tests, and the snippet extractor for the README client section."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from tests.api.conftest import make_settings
 from tests.fakes.engine import FakeEngine, write_mp4
 from tests.fakes.live import Live, make_self_signed, serve_in_thread
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "clients.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 DOC_BASE = "http://localhost:8000"
 
 
 def doc_snippet(name: str) -> str:
-    """The fenced block right after `<!-- snippet: name -->` in docs/clients.md."""
+    """The fenced block right after `<!-- snippet: name -->` in the README client section."""
     text = DOCS.read_text(encoding="utf-8")
     match = re.search(rf"<!-- snippet: {re.escape(name)} -->\s*```[a-z]*\n(.*?)```", text, re.S)
     assert match, f"snippet {name!r} missing from {DOCS}"

@@ -1,4 +1,4 @@
-"""Plain HTTP clients: the curl snippet of docs/clients.md, and the same flow with httpx."""
+"""Plain HTTP clients: the curl snippet of the README client section, and the same flow with httpx."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The real Python `fal_client` against a live ltx-serve, redirected as docs/clients.md says."""
+"""The real Python `fal_client` against a live ltx-serve, redirected as the README client section says."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ ENDPOINT = "fal-ai/ltx-2.3-22b/video-to-video"
 
 @pytest.fixture
 def redirected(live: Live, monkeypatch: pytest.MonkeyPatch) -> fal_client.SyncClient:
-    """Option A of docs/clients.md, applied with monkeypatch so other tests are untouched."""
+    """Option A of the README client section, applied with monkeypatch so other tests are untouched."""
     monkeypatch.setattr(fal_urls, "RUN_URL_FORMAT", f"{live.base_url}/run/")
     monkeypatch.setattr(fal_urls, "QUEUE_URL_FORMAT", f"{live.base_url}/queue/")
     monkeypatch.setattr(fal_urls, "REST_URL", f"{live.base_url}/rest")
