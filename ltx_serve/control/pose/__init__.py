@@ -1,0 +1,1 @@
+"""DWPose whole-body pose control: YOLOX person boxes, RTMPose keypoints, OpenPose drawing."""
