@@ -14,7 +14,6 @@ control, camera LoRAs, preprocessors, the other output codecs) are reported, not
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ltx_serve.models.catalog import FILES, WeightFile
+from ltx_serve.models.layout import find
+from ltx_serve.models.memory_plan import describe_for_doctor
 from ltx_serve.ops.download import VARIANTS, human_bytes
 from ltx_serve.ops.integrity import FileCheck, Status, check_entry, check_file, check_folder
 
@@ -151,10 +152,6 @@ def disk_info(path: Path) -> DiskInfo:
 
 def _check_in_hf_cache(entry: WeightFile) -> FileCheck | None:
     """The loader also finds files in the Hugging Face cache (offline); so must the doctor."""
-    try:
-        from ltx_serve.models.layout import find
-    except ImportError:  # the loader's layout module is optional for the doctor
-        return None
     path = find(entry, None)
     if path is None:
         return None
@@ -211,19 +208,8 @@ def codec_statuses() -> list[CodecStatus]:
 
 
 def memory_plan_summary(gpu: GpuInfo) -> str:
-    """The memory plan the server would pick, if `ltx_serve.models.memory_plan` exists yet."""
-    try:
-        module = importlib.import_module("ltx_serve.models.memory_plan")
-    except ImportError:
-        return "unavailable"
-    describe = getattr(module, "describe_for_doctor", None)
-    if describe is None:
-        return "unavailable (ltx_serve.models.memory_plan has no describe_for_doctor())"
-    try:
-        return str(describe(gpu.total_vram_bytes))
-    except Exception as exc:
-        logger.warning("memory plan failed: %s", exc)
-        return f"unavailable ({exc})"
+    """The memory plan the server would pick for this GPU (idle), in one line."""
+    return describe_for_doctor(gpu.total_vram_bytes, gpu.compute_capability)
 
 
 def run_doctor(

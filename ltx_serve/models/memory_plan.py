@@ -1,0 +1,277 @@
+"""Start-up memory plan: what precision and placement the LTX-2.3 models get on this GPU.
+
+`plan_memory(free_bytes, compute_capability, sizes, overrides)` is a pure function (unit
+tested with simulated 24/48/80/141 GB GPUs); `detect_plan()` feeds it the real numbers and
+`apply_plan()` carries it out on loaded components. Preference order, quality first:
+
+1. bf16 weights, everything resident, no VAE tiling;
+2. bf16 + VAE tiling (decode peak drops from ~12 GB to ~3 GB at 768x512x121);
+3. bf16 + Gemma kept on the CPU and moved in only to encode prompts ("offload"), or run on
+   the CPU when even that does not fit beside the transformer ("cpu");
+4. fp8 storage for the transformer and Gemma (diffusers layerwise casting: fp8 in memory,
+   bf16 compute), with the same Gemma/tiling ladder;
+5. fp8 + the transformer streamed from host memory by diffusers group offloading (slow).
+
+The activation and decode reserves are estimates for the default 768x512x121 two-stage
+request with full guidance; they are constants here so the plan is reproducible, and they
+are the first thing to recalibrate on real hardware.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+GiB = 1 << 30
+WeightsDtype = Literal["bfloat16", "float8_e4m3fn"]
+TextEncoderPlacement = Literal["gpu", "offload", "cpu"]
+TransformerPlacement = Literal["gpu", "group_offload"]
+
+# Parameter counts of the real 2.3 models (tests/models/test_memory_plan.py re-derives the
+# LTX ones from the full-size modules built on `meta`). Gemma 3 12B includes its vision tower.
+LTX23_PARAMS = {
+    "transformer": 18_989_000_000,
+    "connectors": 3_172_000_000,
+    "vae": 726_000_000,
+    "audio_vae": 53_000_000,
+    "vocoder": 129_000_000,
+    "upsampler": 498_000_000,
+    "text_encoder": 12_190_000_000,
+}
+
+SAMPLING_RESERVE = 10 * GiB  # transformer activations, latents, a guidance batch of 4, upsampler
+DECODE_PEAK_UNTILED = 12 * GiB
+DECODE_PEAK_TILED = 3 * GiB
+ENCODE_RESERVE = 2 * GiB  # Gemma forward on a 1024-token prompt pair
+SAFETY_MARGIN = 0.05  # fraction of free memory left unplanned (allocator fragmentation)
+
+
+@dataclass(frozen=True)
+class ModelSizes:
+    """Parameter counts per component (bytes follow from the chosen dtype)."""
+
+    params: dict[str, int] = field(default_factory=lambda: dict(LTX23_PARAMS))
+
+    def bytes(self, name: str, dtype: WeightsDtype) -> int:
+        return self.params.get(name, 0) * (1 if dtype == "float8_e4m3fn" else 2)
+
+    def core_bytes(self, transformer_dtype: WeightsDtype) -> int:
+        """Everything but Gemma. Only the transformer (the bulk) changes precision."""
+        rest = ("connectors", "vae", "audio_vae", "vocoder", "upsampler")
+        return self.bytes("transformer", transformer_dtype) + sum(self.bytes(n, "bfloat16") for n in rest)
+
+
+@dataclass(frozen=True)
+class MemoryOverrides:
+    """User choices that win over the automatic plan (None: decide automatically)."""
+
+    weights_dtype: WeightsDtype | None = None
+    text_encoder: TextEncoderPlacement | None = None
+    vae_tiling: bool | None = None
+    transformer: TransformerPlacement | None = None
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    weights_dtype: WeightsDtype
+    compute_dtype: str
+    text_encoder: TextEncoderPlacement
+    transformer: TransformerPlacement
+    vae_tiling: bool
+    free_bytes: int
+    resident_bytes: int  # weights kept on the GPU while sampling
+    peak_bytes: int  # estimated peak during a request
+    fits: bool
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        tiling = "on" if self.vae_tiling else "off"
+        return (
+            f"memory plan: weights {self.weights_dtype} (compute {self.compute_dtype}), transformer "
+            f"{self.transformer}, Gemma {self.text_encoder}, VAE tiling {tiling}; "
+            f"resident {self.resident_bytes / GiB:.1f} GiB, peak ~{self.peak_bytes / GiB:.1f} GiB of "
+            f"{self.free_bytes / GiB:.1f} GiB free" + ("" if self.fits else " — DOES NOT FIT")
+        )
+
+
+def _candidates(overrides: MemoryOverrides) -> Iterator[tuple[WeightsDtype, TransformerPlacement, str, bool]]:
+    dtypes: tuple[WeightsDtype, ...] = ("bfloat16", "float8_e4m3fn")
+    placements: tuple[TransformerPlacement, ...] = ("gpu", "group_offload")
+    te: tuple[TextEncoderPlacement, ...] = ("gpu", "offload", "cpu")
+    tiling = (False, True)
+    for tp in (overrides.transformer,) if overrides.transformer else placements:
+        for dt in (overrides.weights_dtype,) if overrides.weights_dtype else dtypes:
+            for te_p in (overrides.text_encoder,) if overrides.text_encoder else te:
+                for tile in (overrides.vae_tiling,) if overrides.vae_tiling is not None else tiling:
+                    yield dt, tp, te_p, tile
+
+
+def _estimate(
+    sizes: ModelSizes, dt: WeightsDtype, tp: TransformerPlacement, te: str, tile: bool
+) -> tuple[int, int]:
+    """(resident bytes while sampling, peak bytes over a request)."""
+    core = sizes.core_bytes(dt)
+    if tp == "group_offload":  # only ~2 blocks of the 48 on the GPU at a time
+        core -= sizes.bytes("transformer", dt) * 46 // 48
+    gemma = sizes.bytes("text_encoder", dt)  # Gemma follows the weights dtype (fp8: layerwise too)
+    decode = DECODE_PEAK_TILED if tile else DECODE_PEAK_UNTILED
+    resident = core + (gemma if te == "gpu" else 0)
+    sampling_peak = resident + SAMPLING_RESERVE
+    decode_peak = resident + decode
+    encode_peak = core + (gemma + ENCODE_RESERVE if te in ("gpu", "offload") else 0)
+    return resident, max(sampling_peak, decode_peak, encode_peak)
+
+
+def plan_memory(
+    free_bytes: int,
+    compute_capability: tuple[int, int],
+    sizes: ModelSizes | None = None,
+    overrides: MemoryOverrides | None = None,
+) -> MemoryPlan:
+    """The best plan that fits `free_bytes` (or the last resort, marked `fits=False`)."""
+    sizes = sizes or ModelSizes()
+    overrides = overrides or MemoryOverrides()
+    budget = int(free_bytes * (1 - SAFETY_MARGIN))
+    notes: list[str] = []
+    if compute_capability < (8, 0):
+        notes.append(
+            f"compute capability {compute_capability} has no bf16: LTX-2.3 needs Ampere (8.0) or newer"
+        )
+    if compute_capability >= (8, 9):
+        notes.append(
+            "fp8 checkpoints with scaled-mm kernels are possible on this GPU (not used: layerwise fp8 only)"
+        )
+    last: MemoryPlan | None = None
+    for dt, tp, te, tile in _candidates(overrides):
+        resident, peak = _estimate(sizes, dt, tp, te, tile)
+        plan = MemoryPlan(
+            weights_dtype=dt,
+            compute_dtype="bfloat16",
+            text_encoder=te,  # type: ignore[arg-type]
+            transformer=tp,
+            vae_tiling=tile,
+            free_bytes=free_bytes,
+            resident_bytes=resident,
+            peak_bytes=peak,
+            fits=peak <= budget and compute_capability >= (8, 0),
+            notes=tuple(notes),
+        )
+        if plan.fits:
+            return _annotate(plan)
+        last = plan
+    assert last is not None
+    return replace(last, notes=(*last.notes, "no configuration fits; expect out-of-memory errors"))
+
+
+def _annotate(plan: MemoryPlan) -> MemoryPlan:
+    extra = []
+    if plan.weights_dtype == "float8_e4m3fn":
+        extra.append("fp8 storage of the transformer and Gemma trades a little quality for memory")
+    if plan.text_encoder == "cpu":
+        extra.append("Gemma runs on the CPU: prompt encoding takes tens of seconds")
+    if plan.transformer == "group_offload":
+        extra.append("transformer blocks stream from host memory: several times slower sampling")
+    return replace(plan, notes=(*plan.notes, *extra))
+
+
+def describe_for_doctor(
+    total_vram_bytes: int | None, compute_capability: tuple[int, int] | str | None = None
+) -> str:
+    """`ltx-serve doctor`'s one-line answer: the plan for a GPU of this size (an idle GPU)."""
+    if not total_vram_bytes:
+        return "no GPU: CPU only (tiny weights / tests)"
+    cc: tuple[int, int] = (9, 0)
+    if isinstance(compute_capability, str) and "." in compute_capability:
+        major, minor = compute_capability.split(".", 1)
+        cc = (int(major), int(minor))
+    elif isinstance(compute_capability, tuple):
+        cc = compute_capability
+    plan = plan_memory(int(total_vram_bytes * 0.97), cc)  # the driver and context take a little
+    return plan.describe() + "".join(f"; {n}" for n in plan.notes)
+
+
+def detect_plan(device: Any = "cuda", overrides: MemoryOverrides | None = None) -> MemoryPlan:
+    """Plan for the actual device (free memory now) and log it. CPU: everything resident, bf16."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type != "cuda" or not torch.cuda.is_available():
+        plan = MemoryPlan("bfloat16", "bfloat16", "gpu", "gpu", False, 0, 0, 0, True, ("CPU: no GPU plan",))
+    else:
+        free, _total = torch.cuda.mem_get_info(dev)
+        plan = plan_memory(free, torch.cuda.get_device_capability(dev), overrides=overrides)
+    logger.info(plan.describe())
+    for note in plan.notes:
+        logger.info("memory plan: %s", note)
+    return plan
+
+
+def apply_plan(components: Any, plan: MemoryPlan, device: Any) -> None:
+    """Carry out a plan on loaded `LTXComponents` and put every module where the plan says.
+
+    Load on the CPU first when the plan uses fp8 or group offloading (`load_for_plan` does):
+    casting or streaming a bf16 transformer that was loaded onto a small GPU would already
+    have run out of memory.
+    """
+    import torch
+
+    dev = torch.device(device)
+    tr = components.transformer
+    fp8 = plan.weights_dtype == "float8_e4m3fn"
+    if fp8:
+        tr.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.bfloat16)
+    if plan.transformer == "group_offload":
+        tr.enable_group_offload(
+            onload_device=dev,
+            offload_device=torch.device("cpu"),
+            offload_type="block_level",
+            num_blocks_per_group=1,
+        )
+    else:
+        tr.to(dev)
+    for name in ("connectors", "vae", "audio_vae", "vocoder", "upsampler"):
+        module = getattr(components, name, None)
+        if module is not None:
+            module.to(dev)
+    components.vae.enable_tiling() if plan.vae_tiling else components.vae.disable_tiling()
+    te = components.text_encoder
+    if te is not None:
+        if fp8:
+            from diffusers.hooks import apply_layerwise_casting
+
+            apply_layerwise_casting(
+                te,
+                storage_dtype=torch.float8_e4m3fn,
+                compute_dtype=torch.bfloat16,
+                # lm_head shares its weight with embed_tokens (tied): casting it would cast both.
+                skip_modules_pattern=("norm", "embed_tokens", "lm_head", "vision_tower"),
+            )
+        te.to(dev if plan.text_encoder == "gpu" else torch.device("cpu"))
+    components.device = dev
+
+
+@contextmanager
+def text_encoder_ready(components: Any, plan: MemoryPlan, device: Any) -> Iterator[Any]:
+    """`with text_encoder_ready(c, plan, dev) as gemma:` — Gemma on the device that encodes.
+
+    For the "offload" plan it is moved to the GPU for the block and back to the CPU after,
+    so the transformer has the memory while sampling.
+    """
+    import torch
+
+    te = components.text_encoder
+    if plan.text_encoder != "offload":
+        yield te
+        return
+    te.to(torch.device(device))
+    try:
+        yield te
+    finally:
+        te.to(torch.device("cpu"))
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

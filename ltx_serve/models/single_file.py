@@ -1,0 +1,224 @@
+"""Load a Lightricks single-file LTX-2.3 checkpoint into diffusers modules.
+
+Cost model: a 46 GB file must not be read twice or held twice. Each module is built with
+its parameters on the `meta` device (buffers real: they are small and some are not in the
+file), then every tensor is read from the memory-mapped file (`safe_open`) straight onto the
+target device in the target dtype and *assigned* (`load_state_dict(assign=True)`), so the
+only full copy is the final one. On the CPU with the file's dtype (bf16) there is no copy
+at all: parameters alias the private (copy-on-write) mapping, so pages are read on first
+use and in-place edits (fused LoRAs) never reach the file. `benchmarks/load_checkpoint.py`
+measures it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import init_empty_weights
+from safetensors import safe_open
+
+from ltx_serve.models import ltx_config
+from ltx_serve.models.errors import CheckpointFormatError
+from ltx_serve.models.keymap import Component, to_diffusers
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What the file's metadata says about itself."""
+
+    path: Path
+    config: dict[str, Any]
+    metadata: dict[str, str]
+
+    @property
+    def model_version(self) -> str | None:
+        return self.metadata.get("model_version")
+
+
+def read_metadata(path: Path) -> CheckpointInfo:
+    """Read the safetensors header only (no tensor data)."""
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+    except Exception as exc:  # safetensors raises its own error types
+        raise CheckpointFormatError(f"{path} is not a readable .safetensors file: {exc}") from exc
+    raw = meta.get("config")
+    if raw is None:
+        raise CheckpointFormatError(
+            f"{path} has no 'config' in its safetensors metadata; expected a Lightricks LTX-2.3 file "
+            "such as ltx-2.3-22b-dev.safetensors (diffusers-format folders are loaded as folders)"
+        )
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CheckpointFormatError(f"{path}: metadata 'config' is not valid JSON: {exc}") from exc
+    return CheckpointInfo(path=path, config=config, metadata=meta)
+
+
+def model_classes() -> dict[Component, Any]:
+    """diffusers classes per component (imported lazily: diffusers' import is slow)."""
+    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
+
+    return {
+        Component.TRANSFORMER: LTX2VideoTransformer3DModel,
+        Component.CONNECTORS: LTX2TextConnectors,
+        Component.VAE: AutoencoderKLLTX2Video,
+        Component.AUDIO_VAE: AutoencoderKLLTX2Audio,
+        Component.VOCODER: LTX2VocoderWithBWE,
+    }
+
+
+CONFIG_FNS = {
+    Component.TRANSFORMER: ltx_config.transformer_config,
+    Component.CONNECTORS: ltx_config.connectors_config,
+    Component.VAE: ltx_config.video_vae_config,
+    Component.AUDIO_VAE: ltx_config.audio_vae_config,
+    Component.VOCODER: ltx_config.vocoder_config,
+}
+
+
+def diffusers_config(component: Component, config: dict[str, Any]) -> dict[str, Any]:
+    return CONFIG_FNS[component](config)
+
+
+def build_empty(cls: Any, kwargs: dict[str, Any]) -> torch.nn.Module:
+    """Instantiate with parameters on `meta` and real (CPU) buffers; no weight memory used."""
+    with init_empty_weights(include_buffers=False):
+        model = cls(**kwargs)
+    return model
+
+
+def build_on_meta(cls: Any, kwargs: dict[str, Any]) -> torch.nn.Module:
+    """Everything on `meta`: for shape checks of full-size models."""
+    with torch.device("meta"):
+        return cls(**kwargs)
+
+
+def _cast(t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    if dtype is None or not t.is_floating_point() or t.dtype == dtype:
+        return t
+    return t.to(dtype)
+
+
+# Official FP8 checkpoints store per-tensor scaled float8 Linear weights (`W = W8 * weight_scale`)
+# plus activation scales for TensorRT-LLM's scaled matmul, which diffusers has no use for.
+_FP8_SCALE_SUFFIXES = (".weight_scale", ".input_scale")
+
+
+def _dequantize(weight: torch.Tensor, scale: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """float8 weight x per-tensor scale -> `dtype` (bf16 by default); fp8 memory plans re-quantise."""
+    out = weight.to(torch.float32) * scale.to(device=weight.device, dtype=torch.float32)
+    return out.to(dtype or torch.bfloat16)
+
+
+def assign_state_dict(
+    model: torch.nn.Module, state: dict[str, torch.Tensor], *, what: str, source: Path | str
+) -> torch.nn.Module:
+    """Strictly check names and shapes, then assign tensors (no copy) into `model`."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointFormatError(
+            f"{source}: the {what} weights do not match the architecture in the file's config: "
+            f"{len(missing)} missing (e.g. {missing[:3]}), "
+            f"{len(unexpected)} unexpected (e.g. {unexpected[:3]})"
+        )
+    bad = [
+        (k, tuple(v.shape), tuple(expected[k].shape))
+        for k, v in state.items()
+        if v.shape != expected[k].shape
+    ]
+    if bad:
+        raise CheckpointFormatError(f"{source}: {what} tensor shapes differ from the config, e.g. {bad[:3]}")
+    model.load_state_dict(state, strict=True, assign=True)
+    return model
+
+
+def _finish(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    # Buffers built at construction (filters, RoPE tables, non-persistent constants) follow
+    # the weights' device; their dtype is left as the module made it, as ltx-core does.
+    for mod in model.modules():
+        for name, buf in list(mod._buffers.items()):
+            if buf is not None and buf.device != device:
+                mod._buffers[name] = buf.to(device=device)
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
+def load_components(
+    path: Path,
+    components: Iterable[Component] = tuple(Component),
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = torch.bfloat16,
+    info: CheckpointInfo | None = None,
+) -> tuple[dict[Component, torch.nn.Module], CheckpointInfo]:
+    """Build the requested components from one single-file checkpoint.
+
+    Tensors are read one at a time from the memory map onto `device`, cast to `dtype`
+    (floating tensors only; None keeps the file's dtype), and assigned into meta modules.
+    """
+    info = info or read_metadata(path)
+    wanted = set(components)
+    device = torch.device(device)
+    classes = model_classes()
+    states: dict[Component, dict[str, torch.Tensor]] = {c: {} for c in wanted}
+    t0 = time.perf_counter()
+    load_device = "cpu" if device.type == "meta" else str(device)
+    with safe_open(str(path), framework="pt", device=load_device) as f:
+        keys = set(f.keys())
+        for key in sorted(keys):
+            if key.endswith(_FP8_SCALE_SUFFIXES):
+                continue
+            mapped = to_diffusers(key, info.config)
+            if mapped is None or mapped[0] not in wanted:
+                continue
+            comp, new_key = mapped
+            tensor = f.get_tensor(key)
+            scale_key = key.removesuffix(".weight") + ".weight_scale"
+            if scale_key in keys:
+                tensor = _dequantize(tensor, f.get_tensor(scale_key), dtype)
+            states[comp][new_key] = _cast(tensor, dtype)
+    models: dict[Component, torch.nn.Module] = {}
+    for comp in sorted(wanted, key=list(Component).index):
+        model = build_empty(classes[comp], diffusers_config(comp, info.config))
+        assign_state_dict(model, states.pop(comp), what=comp.value, source=path)
+        models[comp] = _finish(model, device)
+    logger.info(
+        "loaded %s from %s in %.1fs (%s, %s)",
+        ", ".join(c.value for c in models),
+        Path(path).name,
+        time.perf_counter() - t0,
+        device,
+        dtype,
+    )
+    return models, info
+
+
+def load_upsampler(
+    path: Path, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = torch.bfloat16
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The spatial upscaler file: flat `config` in the metadata, keys without prefix."""
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    info = read_metadata(path)
+    device = torch.device(device)
+    with safe_open(str(path), framework="pt", device=str(device)) as f:
+        state = {k: _cast(f.get_tensor(k), dtype) for k in f.keys()}  # noqa: SIM118
+    model = build_empty(LTX2LatentUpsamplerModel, ltx_config.upsampler_config(info.config))
+    assign_state_dict(model, state, what="spatial upscaler", source=path)
+    return _finish(model, device), info.config
