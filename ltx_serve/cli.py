@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from ltx_serve.control.cli import control
+from ltx_serve.endpoints.generate_cli import generate
 from ltx_serve.models.cli import weights_app
 from ltx_serve.ops.commands import doctor, weights_download
 from ltx_serve.server import serve
@@ -25,6 +26,7 @@ app.command("serve", help="Run the HTTP server (fal-compatible API) on one port.
 weights_app.command("download", help="Fetch LTX-2.3 weights from Hugging Face.")(weights_download)
 app.add_typer(weights_app, name="weights")
 app.command("doctor", help="Check GPU, disk, weights and codecs; print the memory plan.")(doctor)
+app.command("generate", help="Run one request in-process and write the video + output JSON.")(generate)
 app.command("control", help="Render a control video (canny/depth/pose/composite) from a video.")(control)
 
 

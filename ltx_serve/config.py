@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(1800.0, ge=0)
     webhook_timeout_s: float = Field(15.0, gt=0)
 
+    # Engine tuning (ltx_serve.endpoints.engine). Gemma pads prompts to this many tokens (a
+    # multiple of 128, the connectors' register count); default 1024 as upstream, 128 on the
+    # tiny preset. Prompt expansion generates at most this many tokens (default 512; 16 tiny).
+    text_max_tokens: int | None = Field(None, gt=0, multiple_of=128)
+    expansion_max_tokens: int | None = Field(None, gt=0)
+    # enable_safety_checker=true while the NSFW classifier's files are absent: `skip` (warn at
+    # start-up and in the job log) or `refuse` the request (see docs/endpoints.md).
+    safety_missing: Literal["skip", "refuse"] = "skip"
+
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
 

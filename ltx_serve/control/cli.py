@@ -35,7 +35,7 @@ def control(
     weights: Path | None = typer.Option(
         None,
         "--weights",
-        help="Weights folder with the depth/pose models (default $LTX_SERVE_WEIGHTS or ./weights).",
+        help="Weights folder with the depth/pose models (default $LTX_SERVE_WEIGHTS_DIR or ./weights).",
     ),
 ) -> None:
     """Render a control video (same fps and frame count as INPUT) for control_video_url."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from ltx_serve.errors import FieldError
 from ltx_serve.models.catalog import BY_KEY
 
-WEIGHTS_ENV = "LTX_SERVE_WEIGHTS"
+WEIGHTS_ENV = "LTX_SERVE_WEIGHTS_DIR"
 
 
 class MissingControlWeights(FieldError):
@@ -28,7 +28,7 @@ class MissingControlWeights(FieldError):
 
 
 def default_weights_dir() -> Path:
-    """``$LTX_SERVE_WEIGHTS`` or ``./weights`` (the repository's convention)."""
+    """``$LTX_SERVE_WEIGHTS_DIR`` or ``./weights`` (the repository's convention)."""
     return Path(os.environ.get(WEIGHTS_ENV, "weights"))
 
 

@@ -1,0 +1,332 @@
+"""`create_engine(settings)`: the LTX-2.3 engine behind the four fal endpoints.
+
+One resident model set (dev checkpoint, Gemma 3, upsampler) plus named LoRAs in the model
+registry serve every endpoint; per request the engine fetches and probes the inputs, fixes
+the geometry and the endpoint's recipe (`presets.py`), decodes the inputs into conditioning
+items (`inputs.py`), optionally expands the prompt (`prompt_expansion.py`), runs the sampler
+with progress/cancel hooks, streams the decoded frames into the encoder (centre-cropping
+two-stage output back to its 32-px size), muxes the generated audio or the caller's own
+(audio-to-video), runs the safety checker on sampled frames and reports megapixels.
+
+Settings (`ltx_serve.config.Settings`) read: `weights_dir`, `device` (falls back to CPU with
+a warning when CUDA is absent), `data_dir` (user-LoRA cache), `text_max_tokens`,
+`expansion_max_tokens` and `safety_missing`. With the tiny test preset (recognised by its
+transformer config) unset token limits default to 128 and 16, so a CPU demo is not
+dominated by the 3840-wide tiny Gemma.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ltx_serve.config import Settings
+from ltx_serve.endpoints import presets
+from ltx_serve.endpoints.geometry import megapixels
+from ltx_serve.engine.protocol import EngineResult, JobContext
+from ltx_serve.errors import EngineUnavailable, FieldError, RequestError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TEXT_MAX_TOKENS = 1024
+TINY_TEXT_MAX_TOKENS = 128
+TINY_EXPANSION_MAX_TOKENS = 16
+ProgressFn = Callable[[str, int, int], None]
+
+
+class MissingModelFile(RequestError):
+    """A LoRA the endpoint's recipe needs is not installed: the operator's to fix."""
+
+    status_code = 503
+
+
+def is_tiny_preset(config: dict[str, Any]) -> bool:
+    """True for checkpoints made by `ltx-serve weights make-tiny` (their transformer config)."""
+    from ltx_serve.models.presets import TINY_CONFIG
+
+    tiny = TINY_CONFIG["transformer"]
+    ours = (config or {}).get("transformer", {})
+    keys = ("num_layers", "attention_head_dim", "cross_attention_dim")
+    return all(ours.get(k) == tiny[k] for k in keys)
+
+
+def resolve_weights_dir(settings: Settings) -> Path | None:
+    return settings.weights_dir
+
+
+class LTXEngine:
+    """The Engine protocol over the resident LTX-2.3 components."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.weights_dir = resolve_weights_dir(settings)
+        self._explicit_text_tokens = settings.text_max_tokens is not None
+        self._explicit_expansion_tokens = settings.expansion_max_tokens is not None
+        self.text_max_tokens = settings.text_max_tokens or DEFAULT_TEXT_MAX_TOKENS
+        self.expansion_max_tokens = settings.expansion_max_tokens or 512
+        self.device_name = settings.device
+        self.cache_dir = settings.data_dir / "lora_cache"
+        self.components: Any = None
+        self.registry: Any = None
+        self.safety: Any = None
+        self.processor: Any = None  # Gemma 3 processor: shows the first-frame image to prompt expansion
+        self.on_progress: ProgressFn | None = None
+        self._ready = threading.Event()
+        self._info: dict[str, Any] = {"engine": "ltx-2.3", "weights_dir": str(self.weights_dir)}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        import torch
+
+        from ltx_serve.endpoints.safety import SafetyChecker
+        from ltx_serve.models.components import load_components
+        from ltx_serve.models.registry import ModelRegistry
+
+        device = self.device_name
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            logger.warning("device %r requested but CUDA is not available: running on CPU", device)
+            device = "cpu"
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        started = time.perf_counter()
+        self.components = load_components(self.weights_dir, device=device, dtype=dtype, variant="dev")
+        self.registry = ModelRegistry(self.components)
+        if is_tiny_preset(self.components.config):
+            if not self._explicit_text_tokens:
+                self.text_max_tokens = TINY_TEXT_MAX_TOKENS
+            if not self._explicit_expansion_tokens:
+                self.expansion_max_tokens = TINY_EXPANSION_MAX_TOKENS
+            logger.info("tiny test preset loaded: random weights, outputs are noise")
+        found = self.registry.register_catalog_loras()
+        for needed in (presets.DISTILLED_LORA, presets.UNION_LORA):
+            if needed not in found:
+                logger.warning(
+                    "LoRA %r not found in %s: endpoints that need it answer 503", needed, self.weights_dir
+                )
+        if self.components.text_encoder is not None:
+            from ltx_serve.endpoints.prompt_expansion import load_processor
+            from ltx_serve.models import layout
+            from ltx_serve.models.catalog import BY_KEY
+
+            self.processor = load_processor(layout.find(BY_KEY["gemma"], self.weights_dir))
+        policy = self.settings.safety_missing
+        self.safety = SafetyChecker.load(self.weights_dir, policy, device=device)
+        self._info.update(
+            device=device,
+            dtype=str(dtype).removeprefix("torch."),
+            variant=self.components.variant,
+            checkpoint=str(self.components.checkpoint_path),
+            loras=sorted(found),
+            prompt_expansion=self.components.text_encoder is not None,
+            prompt_expansion_sees_images=self.processor is not None,
+            safety_checker=self.safety.describe(),
+            text_max_tokens=self.text_max_tokens,
+            expansion_max_tokens=self.expansion_max_tokens,
+            load_seconds=round(time.perf_counter() - started, 2),
+        )
+        self._ready.set()
+        logger.info("LTX engine ready: %s", self._info)
+
+    def is_ready(self) -> bool:
+        return self._ready.is_set()
+
+    def info(self) -> dict[str, Any]:
+        return dict(self._info)
+
+    # -- one request -------------------------------------------------------------------------------
+
+    def _require_loras(self, recipe: presets.Recipe) -> None:
+        from ltx_serve.models.catalog import BY_KEY
+
+        known = self.registry.known_loras
+        for name in sorted(recipe.lora_names()):
+            if name.startswith("user_") or name in known:
+                continue
+            entry = BY_KEY.get(name)
+            where = f"{entry.filename} (Hugging Face {entry.repo_id})" if entry else name
+            if name.startswith("camera_"):
+                motion = name.removeprefix("camera_")
+                raise FieldError(
+                    "camera_lora",
+                    f"The camera LoRA '{motion}' is not installed on this server: the operator must put "
+                    f"{where} in {self.weights_dir}. Use camera_lora='none' meanwhile.",
+                    input_value=motion,
+                )
+            raise MissingModelFile(
+                f"This endpoint needs the LoRA {where}, which is not installed in {self.weights_dir}."
+            )
+
+    def _prompt(self, request: Any, image: Any, seed: int, ctx: JobContext) -> str:
+        prompt = str(request.prompt)
+        if not getattr(request, "enable_prompt_expansion", False):
+            return prompt
+        c = self.components
+        if c.text_encoder is None:
+            ctx.log("prompt expansion skipped: no Gemma loaded", "WARN")
+            return prompt
+        from ltx_serve.endpoints.prompt_expansion import expand_prompt
+
+        expanded = expand_prompt(
+            c.text_encoder,
+            c.tokenizer,
+            prompt,
+            seed=seed,
+            image=image,
+            processor=self.processor,
+            max_new_tokens=self.expansion_max_tokens,
+        )
+        if expanded is None:
+            ctx.log("prompt expansion produced nothing usable; using the original prompt", "WARN")
+            return prompt
+        ctx.log(f"expanded prompt: {expanded}")
+        return expanded
+
+    def run(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> EngineResult:
+        if not self.is_ready():
+            raise EngineUnavailable("The model is still loading; retry when /ready answers 200.")
+        from ltx_serve.endpoints.inputs import decode_conditions, probe_inputs
+        from ltx_serve.endpoints.loras import prepare_user_loras
+
+        req: Any = request
+        timings: dict[str, float] = {}
+        mark = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            timings[name] = round(now - mark, 3)
+            mark = now
+
+        seed = int(req.seed) if req.seed is not None else secrets.randbelow(2**63)
+        check_safety = self.safety.before_run(bool(getattr(req, "enable_safety_checker", False)), ctx.log)
+        fetched = probe_inputs(req, ctx)
+        factor = presets.UNION_DOWNSCALE_FACTOR
+        is_reference = endpoint_id in (presets.REFERENCE_ENDPOINT, presets.REFERENCE_LORA_ENDPOINT)
+        if is_reference and presets.UNION_LORA in self.registry.known_loras:
+            factor = self.registry.lora(presets.UNION_LORA).reference_downscale_factor or factor
+        recipe = presets.build_recipe(endpoint_id, req, fetched.facts, downscale_factor=factor)
+        self._require_loras(recipe)
+        ctx.log(
+            f"{recipe.width}x{recipe.height}, {recipe.num_frames} frames at {recipe.fps:g} fps, "
+            f"{'two' if recipe.two_stage else 'one'}-stage, {recipe.stage1.steps} steps, seed {seed}"
+        )
+        for note in recipe.notes:
+            ctx.log(note, "WARN")
+        names = prepare_user_loras(recipe.user_loras, ctx, self.registry, self.cache_dir)
+        conditions, soundtrack = decode_conditions(
+            req, fetched, recipe, self.components, weights_dir=self.weights_dir, log=ctx.log
+        )
+        lap("inputs")
+        prompt = self._prompt(req, fetched.images.get("image_url"), seed, ctx)
+        lap("prompt")
+        encoded = self._sample_and_write(recipe, req, ctx, prompt, seed, conditions, names, soundtrack)
+        timings.update(encoded.pop("timings"))
+        mark = time.perf_counter()
+        video = encoded["video"]
+        if check_safety:
+            try:
+                score = self.safety.check(encoded["samples"])
+            except Exception:
+                video.path.unlink(missing_ok=True)
+                raise
+            ctx.log(f"safety checker: max NSFW score {score:.3f}")
+            lap("safety")
+        return EngineResult(
+            video=video.to_generated(),
+            seed=seed,
+            prompt=prompt,
+            megapixels=megapixels(video.width, video.height, video.num_frames),
+            timings=timings,
+        )
+
+    def _sample_and_write(
+        self,
+        recipe: presets.Recipe,
+        req: Any,
+        ctx: JobContext,
+        prompt: str,
+        seed: int,
+        conditions: list[Any],
+        names: dict[str, str],
+        soundtrack: Any,
+    ) -> dict[str, Any]:
+        """Run the sampler and stream its frames into the encoder; returns the file and safety samples."""
+        from ltx_serve.endpoints.safety import sample_indices
+        from ltx_serve.endpoints.sampling import PlanInputs, centre_crop, generation_plan
+        from ltx_serve.media.encode import VideoWriter, get_format
+        from ltx_serve.pipelines.sampler import generate
+
+        timings: dict[str, float] = {}
+
+        def on_step(stage: str, step: int, total: int, sigma: float) -> None:
+            ctx.log(f"{stage}: step {step + 1}/{total} (sigma {sigma:.4f})")
+            if self.on_progress is not None:
+                self.on_progress(stage, step + 1, total)
+
+        plan = generation_plan(
+            recipe,
+            PlanInputs(
+                prompt=prompt,
+                seed=seed,
+                conditions=tuple(conditions),
+                lora_names=names,
+                max_sequence_length=self.text_max_tokens,
+                on_step=on_step,
+                check_cancel=ctx.raise_if_cancelled,
+            ),
+        )
+        output_type = str(getattr(getattr(req, "video_output_type", None), "value", None) or "X264 (.mp4)")
+        fmt = get_format(output_type)
+        path = Path(ctx.work_dir) / f"{ctx.request_id or 'output'}{fmt.extension}"
+        wanted = set(sample_indices(recipe.num_frames))
+        samples: list[Any] = []
+        started = time.perf_counter()
+        try:
+            result = generate(self.components, plan, lora_control=self.registry)
+            timings["sampling"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            if soundtrack is not None and (recipe.original_audio or result.waveform is None):
+                audio, rate = soundtrack  # frozen input audio: mux the caller's waveform itself
+            elif result.waveform is not None:
+                audio, rate = result.waveform.numpy(), int(result.sample_rate or 48_000)
+            else:
+                audio, rate = None, None
+            mux = recipe.mux_audio and audio is not None
+            writer = VideoWriter(
+                path,
+                width=recipe.width,
+                height=recipe.height,
+                fps=recipe.fps,
+                output_type=output_type,
+                quality=str(getattr(req.video_quality, "value", req.video_quality)),
+                write_mode=str(getattr(req.video_write_mode, "value", req.video_write_mode)),
+                audio_sample_rate=rate if mux else None,
+            )
+            with writer:
+                if mux:
+                    writer.write_audio(audio, rate)
+                index = 0
+                for chunk in result.frames or ():
+                    ctx.raise_if_cancelled()
+                    frames = centre_crop(chunk, recipe.width, recipe.height).cpu().numpy()
+                    for i in range(frames.shape[0]):
+                        if index + i in wanted:
+                            samples.append(frames[i])
+                    index += frames.shape[0]
+                    writer.write(frames)
+            timings["decode_encode"] = round(time.perf_counter() - started, 3)
+        finally:
+            self.registry.clear_loras()
+        return {"video": writer.result, "samples": samples, "timings": timings}
+
+
+def create_engine(settings: Settings) -> LTXEngine:
+    """Engine factory for `ltx-serve serve --engine ltx_serve.endpoints.engine:create_engine`."""
+    return LTXEngine(settings)

@@ -1,0 +1,264 @@
+"""The engine end to end on the tiny random-weight LTX-2.3 set: real decode, sampler, encoder."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ltx_serve.endpoints import presets
+from ltx_serve.errors import FieldError, JobCancelled
+from ltx_serve.media.probe import probe
+from ltx_serve.schemas.validation import validate_input
+
+pytestmark = pytest.mark.slow
+
+REF = presets.REFERENCE_ENDPOINT
+QUICK = {"enable_prompt_expansion": False, "enable_safety_checker": False}
+
+
+def run(engine: Any, make_ctx: Any, files: Any, endpoint: str, payload: dict[str, Any]):
+    request = validate_input(endpoint, files.localize({**QUICK, **payload}, Path(".")))
+    ctx = make_ctx(endpoint)
+    return engine.run(endpoint, request, ctx), ctx
+
+
+def best_correlation(a: np.ndarray, b: np.ndarray, max_lag: int = 2048) -> float:
+    """Highest correlation of two mono signals over lags up to `max_lag` samples (AAC priming
+    delays a re-encoded track by ~1024 samples)."""
+    n = min(len(a), len(b)) - 2 * max_lag
+    core = b[max_lag : max_lag + n]
+    return max(float(np.corrcoef(a[lag : lag + n], core)[0, 1]) for lag in range(0, 2 * max_lag, 16))
+
+
+def frames_of(path: Path) -> np.ndarray:
+    from ltx_serve.media.decode import decode_video
+
+    return decode_video(path, "video").frames
+
+
+def test_reference_video_to_video(engine, make_ctx, files, media) -> None:
+    payload = {
+        "prompt": "a yellow disc bouncing",
+        "video_url": str(media["video"]),
+        "resolution": {"width": 64, "height": 64},
+        "num_frames": 9,
+        "frames_per_second": 12,
+        "num_inference_steps": 8,
+        "seed": 1234,
+    }
+    result, ctx = run(engine, make_ctx, files, REF, payload)
+    info = probe(result.video.path, "video")
+    assert (info.video.width, info.video.height, info.video.num_frames) == (64, 64, 9)
+    assert float(info.video.fps) == 12
+    assert info.audio is not None and result.video.has_audio
+    assert result.seed == 1234 and result.prompt == "a yellow disc bouncing"
+    assert result.megapixels == pytest.approx(64 * 64 * 9 / 1e6)
+    steps = [m for _, m in ctx.logs if "stage1: step" in m]
+    assert len(steps) == 8 and steps[-1].startswith("stage1: step 8/8")
+    assert any("control video" in m for _, m in ctx.logs)
+    assert set(result.timings) >= {"inputs", "sampling", "decode_encode"}
+    # same seed, same video; another seed, another video
+    again, _ = run(engine, make_ctx, files, REF, payload)
+    assert np.array_equal(frames_of(result.video.path), frames_of(again.video.path))
+    other, _ = run(engine, make_ctx, files, REF, {**payload, "seed": 99})
+    assert not np.array_equal(frames_of(result.video.path), frames_of(other.video.path))
+
+
+def test_random_seed_is_reported_and_audio_can_be_dropped(engine, make_ctx, files, media) -> None:
+    payload = {
+        "prompt": "x",
+        "video_url": str(media["video"]),
+        "resolution": "square",
+        "num_frames": 9,
+        "num_inference_steps": 8,
+        "generate_audio": False,
+    }
+    payload["resolution"] = {"width": 64, "height": 64}
+    result, _ = run(engine, make_ctx, files, REF, payload)
+    assert isinstance(result.seed, int)
+    assert probe(result.video.path, "video").audio is None and not result.video.has_audio
+
+
+def test_direct_control_with_preserve_original_video(engine, make_ctx, files, media) -> None:
+    payload = {
+        "prompt": "x",
+        "video_url": str(media["video"]),
+        "control_video_url": str(media["silent"]),
+        "skip_control_preprocess": True,
+        "preserve_original_video": True,
+        "strength": 0.5,
+        "num_frames": 9,
+        "num_inference_steps": 8,
+        "seed": 3,
+    }
+    result, _ = run(engine, make_ctx, files, REF, payload)
+    # direct control + 'auto': the 160x96 source size, 64-aligned
+    assert (result.video.width, result.video.height) == (192, 128)
+
+
+def test_video_to_video_two_stage_crops_to_32_grid(engine, make_ctx, files, media) -> None:
+    payload = {
+        "prompt": "x",
+        "video_url": str(media["video"]),
+        "num_inference_steps": 8,
+        "acceleration": "full",
+        "video_output_type": "VP9 (.webm)",
+        "seed": 7,
+    }
+    result, _ = run(engine, make_ctx, files, presets.VIDEO_TO_VIDEO_ENDPOINT, payload)
+    # 'auto' follows the 160x96 input (32-aligned); generated at 192x128 and centre-cropped
+    assert (result.video.width, result.video.height) == (160, 96)
+    assert result.video.content_type == "video/webm"
+    info = probe(result.video.path, "video")
+    assert info.video.num_frames == 17  # match_video_length: 17 source frames at 24 fps
+    assert info.audio is not None
+
+
+def test_audio_to_video_keeps_the_original_audio(engine, make_ctx, files, media) -> None:
+    payload = {
+        "prompt": "x",
+        "audio_url": str(media["tone"]),
+        "resolution": {"width": 64, "height": 64},
+        "num_inference_steps": 8,
+        "seed": 5,
+    }
+    result, _ = run(engine, make_ctx, files, presets.AUDIO_TO_VIDEO_ENDPOINT, payload)
+    info = probe(result.video.path, "video")
+    assert info.video.num_frames == 17  # 1 s of audio at 24 fps -> 24 -> 17
+    assert info.audio is not None and info.audio.sample_rate == 44_100  # the caller's rate, not 48 kHz
+    from ltx_serve.media.audio import decode_audio
+
+    out = decode_audio(result.video.path, "video", sample_rate=44_100)
+    source = decode_audio(media["tone"], "audio", sample_rate=44_100, duration=out.duration)
+    # the muxed track is the input tone (AAC-coded), not generated audio
+    assert best_correlation(out.samples[0], source.samples[0]) > 0.9
+
+
+def test_video_to_video_frozen_audio_is_muxed_unchanged(engine, make_ctx, files, media) -> None:
+    """audio_strength 1 keeps the input track: the sampler does not regenerate it, so the
+    caller's own waveform (at its own rate) is muxed."""
+    payload = {
+        "prompt": "x",
+        "video_url": str(media["video"]),
+        "video_size": {"width": 64, "height": 64},
+        "acceleration": "full",
+        "audio_strength": 1.0,
+        "use_multiscale": False,
+        "seed": 4,
+    }
+    result, _ = run(engine, make_ctx, files, presets.VIDEO_TO_VIDEO_ENDPOINT, payload)
+    from ltx_serve.endpoints.synthetic import tone
+    from ltx_serve.media.audio import decode_audio
+
+    out = decode_audio(result.video.path, "video", sample_rate=48_000)
+    assert best_correlation(out.samples[0], tone(out.duration)[0]) > 0.9
+
+
+def test_missing_camera_lora_names_the_field(engine, make_ctx, files, media) -> None:
+    payload = {"prompt": "x", "video_url": str(media["video"]), "camera_lora": "jib_up"}
+    with pytest.raises(FieldError) as err:
+        run(engine, make_ctx, files, presets.VIDEO_TO_VIDEO_ENDPOINT, payload)
+    assert err.value.errors[0]["loc"] == ["body", "camera_lora"]
+    assert "ltx-2-19b-lora-camera-control-jib-up.safetensors" in err.value.errors[0]["msg"]
+
+
+def test_cancel_between_steps(engine, files, media, tmp_path) -> None:
+    from ltx_serve.endpoints.local_context import LocalJobContext
+
+    request = validate_input(
+        REF,
+        files.localize(
+            {
+                **QUICK,
+                "prompt": "x",
+                "video_url": str(media["video"]),
+                "num_frames": 9,
+                "resolution": {"width": 64, "height": 64},
+            },
+            Path("."),
+        ),
+    )
+    ctx = LocalJobContext(tmp_path / "job", files=files)
+
+    def cancel_on_step(message: str, level: str) -> None:
+        if "step 2/" in message:
+            ctx.cancelled.set()
+
+    ctx._on_log = cancel_on_step
+    with pytest.raises(JobCancelled):
+        engine.run(REF, request, ctx)
+    assert not any("step 4/" in m for _, m in ctx.logs)
+    assert engine.registry.active_loras == {}  # LoRAs are cleared even when a job stops
+
+
+def test_lora_endpoint_downloads_filters_and_caches(engine, make_ctx, files, media, tiny_weights) -> None:
+    lora_file = tiny_weights / "ltx-2-19b-lora-camera-control-dolly-in.safetensors"
+    data_uri = "data:application/octet-stream;base64," + base64.b64encode(lora_file.read_bytes()).decode()
+    payload = {
+        "prompt": "x",
+        "video_url": str(media["video"]),
+        "resolution": {"width": 64, "height": 64},
+        "num_frames": 9,
+        "num_inference_steps": 8,
+        "seed": 1,
+        "loras": [{"path": data_uri, "scale": 0.8, "transformer": "video"}],
+    }
+    base, _ = run(engine, make_ctx, files, REF, {k: v for k, v in payload.items() if k != "loras"})
+    result, ctx = run(engine, make_ctx, files, presets.REFERENCE_LORA_ENDPOINT, payload)
+    cached = {p.name for p in engine.cache_dir.glob("*.safetensors")}
+    digest = next(n for n in cached if "-" not in n).removesuffix(".safetensors")
+    assert cached == {f"{digest}.safetensors", f"{digest}-video.safetensors"}
+    assert any("LoRA 0: sha256" in m for _, m in ctx.logs)
+    # the user LoRA changes the output
+    assert not np.array_equal(frames_of(base.video.path), frames_of(result.video.path))
+    audio_only = {**payload, "loras": [{"path": data_uri, "scale": 0.8, "transformer": "audio"}]}
+    with pytest.raises(FieldError) as err:  # a video-only LoRA has nothing for the audio branch
+        run(engine, make_ctx, files, presets.REFERENCE_LORA_ENDPOINT, audio_only)
+    assert err.value.errors[0]["loc"] == ["body", "loras", 0, "path"]
+
+
+def _png_data_uri(width: int, height: int, colour: tuple[int, int, int]) -> str:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_keyframe_images(engine, make_ctx, files, media) -> None:
+    """image_url / mid_image_url / end_image_url (reference) and a first-frame image (audio)."""
+    red, blue = _png_data_uri(80, 48, (220, 30, 30)), _png_data_uri(80, 48, (30, 30, 220))
+    payload = {
+        "prompt": "x",
+        "video_url": str(media["video"]),
+        "image_url": red,
+        "mid_image_url": blue,
+        "end_image_url": red,
+        "resolution": {"width": 64, "height": 64},
+        "num_frames": 17,
+        "num_inference_steps": 8,
+        "seed": 2,
+    }
+    with_images, _ = run(engine, make_ctx, files, REF, payload)
+    plain, _ = run(engine, make_ctx, files, REF, {k: v for k, v in payload.items() if "image" not in k})
+    assert with_images.video.num_frames == 17
+    assert not np.array_equal(frames_of(with_images.video.path), frames_of(plain.video.path))
+    a2v = {
+        "prompt": "x",
+        "audio_url": str(media["tone"]),
+        "image_url": _png_data_uri(48, 96, (10, 200, 10)),
+        "image_strength": 1.0,
+        "match_audio_length": False,
+        "num_frames": 9,
+        "num_inference_steps": 8,
+        "seed": 2,
+    }
+    portrait, _ = run(engine, make_ctx, files, presets.AUDIO_TO_VIDEO_ENDPOINT, a2v)
+    # 'auto' follows the portrait image's aspect (at the 1024x576 fallback's area)
+    assert portrait.video.height > portrait.video.width
