@@ -18,20 +18,23 @@ Modules, what each path does, and when the engine enables it
     the masked backend when an IC-LoRA job with attention strength < 1 arrives and the engine
     chose with `needs_self_attn_mask=False`.
 
-`fp8` — storage-only fp8 and fp8 checkpoint detection.
-    `enable_fp8_storage(transformer)` when the memory plan says `weights_dtype ==
-    "float8_e4m3fn"`: attention and feed-forward Linears of the blocks stored as e4m3, computed
-    in bf16; blocks 0, 1, 46, 47 (parameter `keep_blocks`), norms, embeddings, gates, patchify
-    in/out stay bf16. `scaled=True` adds a per-tensor scale (amax -> 448): at the real weight
-    magnitudes it avoids e4m3 subnormals (weight error 2.3 % vs 3.4 % measured at std 0.02)
-    and is the official FP8 checkpoint's own layout (`attach_scaled_fp8`, no requantising).
-    `inspect_fp8_checkpoint(path)` reads a safetensors header and reports
-    fp8 tensors and scale tensors; `fp8_source()` tells the plan "fp8_checkpoint" vs "fp8_cast".
+`fp8` — storage-only fp8 and fp8 checkpoint detection (called by the memory plan).
+    `models.memory_plan.apply_plan` calls `enable_fp8_storage(transformer)` and
+    `enable_fp8_text_encoder(gemma)` when the plan says `weights_dtype == "float8_e4m3fn"`:
+    attention and feed-forward Linears of the blocks stored as e4m3, computed in bf16; blocks
+    0, 1, 46, 47 (parameter `keep_blocks`), norms, embeddings, gates, patchify in/out stay bf16.
+    `scaled=True` adds a per-tensor scale (amax -> 448): at the real weight magnitudes it avoids
+    e4m3 subnormals (weight error 2.3 % vs 3.4 % measured at std 0.02) and is the official FP8
+    checkpoint's own layout: the single-file loader keeps such a file's weights and scales as
+    stored (`attach_scaled_fp8`, no requantising) and `enable_fp8_storage` leaves them alone.
+    `inspect_fp8_checkpoint(path)` reads a safetensors header and reports fp8 tensors and
+    scale tensors; `fp8_source()` tells the loader "fp8_checkpoint" vs "fp8_cast".
 
-`offload` — text encoder and VAE memory switches.
-    `TextEncoderOffloader(gemma, "cuda")` when the plan's text encoder placement is "offload":
-    `with offloader.onloaded():` around prompt encoding; a pinned host copy makes offloading
-    free and onloading an async copy. `apply_vae_tiling(vae, tiling_for_plan(plan))` at load.
+`offload` — text encoder and VAE memory switches (called by the memory plan).
+    `apply_plan` builds `TextEncoderOffloader(gemma, device)` when the plan's text encoder
+    placement is "offload"; `memory_plan.text_encoder_ready(...)` is its `onloaded()` around
+    prompt encoding; a pinned host copy makes offloading free and onloading an async copy.
+    `apply_plan` calls `apply_vae_tiling(vae, tiling_for_plan(plan))`.
 
 `compile` — regional torch.compile and warm-up.
     `compile_transformer(transformer, uses_stg=...)` compiles the repeated
@@ -45,9 +48,9 @@ Modules, what each path does, and when the engine enables it
     upload runs behind on another, the GPU stage stays on the worker thread. FIFO outcomes,
     per-job errors and cancellations. For the job worker, once the engine exposes its stages.
 
-`prepare` — `prepare_transformer(transformer, device_info, AccelOptions(...))` runs fp8 ->
+`prepare` — `prepare_transformer(transformer, device_info, AccelOptions(...))` runs
     attention -> compile -> warm-up in the order that works; call it once after the memory
-    plan and LoRA setup, before the engine reports ready.
+    plan (which did any fp8 storage) and LoRA setup, before the engine reports ready.
 
 UNVERIFIED without a GPU
 ------------------------

@@ -14,7 +14,8 @@ FP8 checkpoint does: the first and last blocks are the most precision-sensitive.
 (b) `inspect_fp8_checkpoint` reads only a .safetensors header and reports whether the file is
 already fp8 (F8_E4M3 / F8_E5M2 tensors, with or without `*.weight_scale` / `*.input_scale`
 tensors). The memory plan uses `fp8_source()` to choose between "fp8 checkpoint" (load the
-fp8 file: half the disk read) and "fp8 cast" (load bf16, cast at start-up).
+fp8 file: half the disk read; its fp8 weights and scales are kept as stored) and "fp8 cast"
+(load bf16, cast at start-up). `enable_fp8_text_encoder` gives Gemma the same storage.
 
 Numerics: e4m3 has 3 mantissa bits, so each weight is rounded with up to 6.25 % relative error
 (about 2-3 % on average) and, without a scale, weights below 2**-6 fall into subnormals with
@@ -43,6 +44,7 @@ OFFICIAL_KEEP_BLOCKS: tuple[int, ...] = (0, 1, -2, -1)  # blocks 0-1 and 46-47 o
 # norm; PEFT adapter weights (tiny, and PEFT would cast the inputs to fp8 otherwise).
 IN_BLOCK_SKIP: tuple[str, ...] = ("norm", "to_gate_logits", "lora_", "lokr_", "hada_")
 FP8_DTYPES = ("F8_E4M3", "F8_E5M2", "F8_E4M3FNUZ", "F8_E5M2FNUZ")
+FP8_TORCH_DTYPES = (torch.float8_e4m3fn, torch.float8_e5m2, torch.float8_e4m3fnuz, torch.float8_e5m2fnuz)
 SCALE_SUFFIXES = (".weight_scale", ".input_scale", ".scale_weight", ".scale_input")
 
 Fp8Source = Literal["none", "fp8_checkpoint", "fp8_cast"]
@@ -57,6 +59,8 @@ class Fp8CastReport:
     bytes_before: int
     bytes_after: int
     scaled: bool = False
+    # Linears that already held fp8 (an fp8 checkpoint's weights, or an earlier call): left as stored.
+    already_fp8: tuple[str, ...] = ()
 
     @property
     def saved_bytes(self) -> int:
@@ -71,6 +75,43 @@ def resolve_blocks(indices: tuple[int, ...], num_blocks: int) -> tuple[int, ...]
 
 def _param_bytes(module: torch.nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in module.parameters())
+
+
+def _store_linears_fp8(
+    root: torch.nn.Module,
+    prefix: str,
+    skip: tuple[str, ...],
+    *,
+    storage_dtype: torch.dtype,
+    compute_dtype: torch.dtype,
+    non_blocking: bool,
+    scaled: bool,
+) -> tuple[list[str], list[str]]:
+    """The one fp8 storage mechanism, for the transformer's blocks and for Gemma alike.
+
+    Every `nn.Linear` under `root` whose name contains none of `skip` gets fp8 storage: a
+    per-tensor scale (`attach_scaled_fp8`) or diffusers' layerwise-casting hook (plain cast,
+    weight and bias). Linears already stored in fp8 are left alone, so an fp8 checkpoint's
+    weights are never rounded a second time and a repeated call is a no-op.
+    Returns (names cast now, names found already in fp8).
+    """
+    from diffusers.hooks.layerwise_casting import apply_layerwise_casting_hook
+
+    cast: list[str] = []
+    already: list[str] = []
+    for name, module in root.named_modules():
+        if not isinstance(module, torch.nn.Linear) or any(p in name for p in skip):
+            continue
+        if module.weight.dtype in FP8_TORCH_DTYPES:
+            already.append(prefix + name)
+            continue
+        if scaled:
+            w8, scale = quantize_per_tensor(module.weight)
+            attach_scaled_fp8(module, w8, scale, compute_dtype)
+        else:
+            apply_layerwise_casting_hook(module, storage_dtype, compute_dtype, non_blocking)
+        cast.append(prefix + name)
+    return cast, already
 
 
 def enable_fp8_storage(
@@ -90,45 +131,78 @@ def enable_fp8_storage(
     magnitudes (std ~0.02) that is markedly more accurate (see tests/accel/test_fp8.py), and it
     is the layout of the official FP8 checkpoint (`attach_scaled_fp8` takes its W8 and scale).
 
-    Irreversible (diffusers' hook casts the weights in place): reload to undo. Apply before
-    compiling and before building a text-encoder offloader's pinned copy. LoRAs: use the
-    unfused runtime, or fuse before calling this (fusing into fp8 weights would requantise).
+    Linears that already hold fp8 (loaded from an fp8 checkpoint) keep their stored weights.
+    Irreversible (the weights are cast in place): reload to undo. Apply before compiling and
+    before building a text-encoder offloader's pinned copy. LoRAs: use the unfused runtime
+    with `scaled=True` or fp8 checkpoints (fusing into scaled weights ignores the scale).
     """
-    from diffusers.hooks import apply_layerwise_casting
-
     blocks = transformer.transformer_blocks
     kept = resolve_blocks(keep_blocks, len(blocks))
     before = _param_bytes(transformer)
     cast: list[str] = []
+    already: list[str] = []
     for idx, block in enumerate(blocks):
         if idx in kept:
             continue
-        if scaled:
-            for name, module in block.named_modules():
-                if isinstance(module, torch.nn.Linear) and not any(p in name for p in IN_BLOCK_SKIP):
-                    w8, scale = quantize_per_tensor(module.weight)
-                    attach_scaled_fp8(module, w8, scale, compute_dtype)
-                    cast.append(f"transformer_blocks.{idx}.{name}")
-            continue
-        apply_layerwise_casting(
+        new, old = _store_linears_fp8(
             block,
+            f"transformer_blocks.{idx}.",
+            IN_BLOCK_SKIP,
             storage_dtype=storage_dtype,
             compute_dtype=compute_dtype,
-            skip_modules_pattern=IN_BLOCK_SKIP,
             non_blocking=non_blocking,
+            scaled=scaled,
         )
-        cast.extend(
-            f"transformer_blocks.{idx}.{n}" for n, m in block.named_modules() if _is_stored(m, storage_dtype)
-        )
-    report = Fp8CastReport(tuple(cast), kept, before, _param_bytes(transformer), scaled)
+        cast.extend(new)
+        already.extend(old)
+    report = Fp8CastReport(tuple(cast), kept, before, _param_bytes(transformer), scaled, tuple(already))
     logger.info(
-        "fp8 storage (%s): %d Linears in %d blocks as %s (blocks %s kept in %s); weights %.2f -> %.2f GB",
+        "fp8 storage (%s): %d Linears in %d blocks as %s, %d already fp8 (blocks %s kept in %s); "
+        "weights %.2f -> %.2f GB",
         "per-tensor scaled" if scaled else "plain cast",
         len(cast),
         len(blocks) - len(kept),
         storage_dtype,
+        len(already),
         list(kept),
         compute_dtype,
+        report.bytes_before / 1e9,
+        report.bytes_after / 1e9,
+    )
+    return report
+
+
+# Gemma 3: everything but the norms, the token embedding (tied to lm_head: casting one casts
+# both) and the vision tower (unused for prompts, and its patch embedding is precision-sensitive).
+TEXT_ENCODER_SKIP: tuple[str, ...] = ("norm", "embed_tokens", "lm_head", "vision_tower")
+
+
+def enable_fp8_text_encoder(
+    text_encoder: torch.nn.Module,
+    *,
+    storage_dtype: torch.dtype = torch.float8_e4m3fn,
+    compute_dtype: torch.dtype = torch.bfloat16,
+    non_blocking: bool = False,
+) -> Fp8CastReport:
+    """fp8 storage for Gemma's Linears (plain cast, the same mechanism as the transformer's).
+
+    Gemma only encodes prompts, so its fp8 weights cost a little prompt fidelity for ~10 GB.
+    """
+    before = _param_bytes(text_encoder)
+    cast, already = _store_linears_fp8(
+        text_encoder,
+        "",
+        TEXT_ENCODER_SKIP,
+        storage_dtype=storage_dtype,
+        compute_dtype=compute_dtype,
+        non_blocking=non_blocking,
+        scaled=False,
+    )
+    report = Fp8CastReport(tuple(cast), (), before, _param_bytes(text_encoder), False, tuple(already))
+    logger.info(
+        "fp8 storage (text encoder): %d Linears as %s; weights %.2f -> %.2f GB",
+        len(cast),
+        storage_dtype,
         report.bytes_before / 1e9,
         report.bytes_after / 1e9,
     )
@@ -145,11 +219,20 @@ def quantize_per_tensor(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return (w / scale).clamp(-E4M3_MAX, E4M3_MAX).to(torch.float8_e4m3fn), scale
 
 
+def dequantize(w8: torch.Tensor, scale: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """`w8 * scale` computed in float32 and rounded once to `dtype`.
+
+    The one dequantisation: the forward hook of scaled fp8 Linears and the loader's bf16 path
+    for fp8 checkpoints use it, so both give bit-identical weights.
+    """
+    return (w8.to(torch.float32) * scale.to(device=w8.device, dtype=torch.float32)).to(dtype)
+
+
 def _dequantize_pre_hook(module: torch.nn.Module, args: tuple) -> None:
     stored = module.weight.data
     module._fp8_stored = stored  # type: ignore[assignment]
     dtype = module._fp8_compute_dtype  # type: ignore[attr-defined]
-    module.weight.data = stored.to(dtype) * module.weight_scale.to(dtype)  # type: ignore[operator]
+    module.weight.data = dequantize(stored, module.weight_scale, dtype)  # type: ignore[arg-type]
 
 
 def _restore_post_hook(module: torch.nn.Module, args: tuple, output: object) -> None:
@@ -170,11 +253,6 @@ def attach_scaled_fp8(
     linear._fp8_compute_dtype = compute_dtype  # type: ignore[assignment]
     linear.register_forward_pre_hook(_dequantize_pre_hook)
     linear.register_forward_hook(_restore_post_hook, always_call=True)
-
-
-def _is_stored(module: torch.nn.Module, storage_dtype: torch.dtype) -> bool:
-    weight = getattr(module, "weight", None)
-    return isinstance(module, torch.nn.Linear) and weight is not None and weight.dtype == storage_dtype
 
 
 # --- (b) fp8 checkpoints -------------------------------------------------------------------
@@ -258,9 +336,10 @@ def inspect_fp8_checkpoint(path: Path | str, *, examples: int = 3) -> Fp8Checkpo
 def fp8_source(weights_dtype: str, checkpoint: Fp8CheckpointInfo | None) -> Fp8Source:
     """How the memory plan's fp8 weights should be produced.
 
-    "fp8_checkpoint" when the file on disk already is fp8 (read half the bytes; today the loader
-    dequantises with the scales and `enable_fp8_storage` re-casts, see the report), "fp8_cast"
-    when fp8 is planned but the file is bf16, "none" when the plan is bf16.
+    "fp8_checkpoint" when the file on disk already is fp8 (read half the bytes; the loader keeps
+    the stored fp8 weights and scales via `attach_scaled_fp8`, and `enable_fp8_storage` leaves
+    them alone), "fp8_cast" when fp8 is planned but the file is bf16, "none" when the plan is
+    bf16 (an fp8 file is then dequantised once, with `dequantize`).
     """
     if weights_dtype != "float8_e4m3fn":
         return "none"

@@ -10,8 +10,8 @@ change at inference, so `TextEncoderOffloader` keeps ONE copy in host memory for
 - `onload()` copies the host copy to the GPU (non-blocking; the stream orders it before the
   encoder's kernels).
 
-Build it after any dtype change (fp8 layerwise casting of Gemma, `MemoryPlan.apply_plan`), so
-the host copy holds the stored dtype. Pinned memory costs host RAM equal to the model size
+Build it after any dtype change (fp8 storage of Gemma; `memory_plan.apply_plan` does), so the
+host copy holds the stored dtype. Pinned memory costs host RAM equal to the model size
 (24 GB for Gemma bf16); the docs recommend 64 GB+ of RAM.
 
 VAE tiling: `apply_vae_tiling(vae, VaeTiling(...))` switches diffusers' spatial/temporal tiled
@@ -56,7 +56,7 @@ class TextEncoderOffloader:
             self._host[name] = host.pin_memory() if self.pin and not host.is_pinned() else host
         first = next(iter(self._params.values()), None)
         self.on_device = (
-            first is not None and first.device.type != "cpu" and _same_device(first.device, self.device)
+            first is not None and first.device.type != "cpu" and same_device(first.device, self.device)
         )
         if not self.on_device:
             self._assign(self._host)
@@ -107,7 +107,7 @@ class TextEncoderOffloader:
         return sum(t.numel() * t.element_size() for t in self._host.values())
 
 
-def _same_device(a: torch.device, b: torch.device) -> bool:
+def same_device(a: torch.device, b: torch.device) -> bool:
     """`cuda` and `cuda:0` are the same device when the current device is 0."""
     if a.type != b.type:
         return False

@@ -1,9 +1,11 @@
 """The start-up sequence for the transformer's performance paths, in the one order that works.
 
-Order matters: fp8 casting changes the weights a compiled graph captures; the attention
-backend is an attribute the compiled blocks guard on; compiling must come before warm-up; and
-warm-up must come last so its compiles are the ones requests reuse. The engine calls
-`prepare_transformer` once after `apply_plan`/LoRA setup and before marking itself ready.
+Order matters: fp8 casting changes the weights a compiled graph captures, so it is done
+before, by the memory plan (`models.memory_plan.apply_plan`, the one place that chooses
+precision); the attention backend is an attribute the compiled blocks guard on; compiling must
+come before warm-up; and warm-up must come last so its compiles are the ones requests reuse.
+The engine calls `prepare_transformer` once after `apply_plan`/LoRA setup and before marking
+itself ready.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from ltx_serve.accel.attention import (
     choose_attention_backend,
 )
 from ltx_serve.accel.compile import WarmupShape, compile_transformer, warmup
-from ltx_serve.accel.fp8 import OFFICIAL_KEEP_BLOCKS, Fp8CastReport, enable_fp8_storage
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,6 @@ logger = logging.getLogger(__name__)
 class AccelOptions:
     """Engine-level switches (from settings); defaults are the conservative production choice."""
 
-    fp8_storage: bool = False  # the memory plan's weights_dtype == "float8_e4m3fn"
-    fp8_keep_blocks: tuple[int, ...] = OFFICIAL_KEEP_BLOCKS
-    fp8_scaled: bool = False  # per-tensor scaled storage (more accurate; see fp8.py)
     needs_self_attn_mask: bool = True  # IC-LoRA endpoints with attention strength < 1
     needs_text_mask: bool = True  # False once the sampler drops all-ones prompt masks
     allow_quantized_attention: bool = False
@@ -46,14 +44,11 @@ class AccelState:
     """What was enabled (for `Engine.info()` and the start-up log)."""
 
     attention: AttentionChoice
-    fp8: Fp8CastReport | None
     compile_options: dict[str, object] | None
     warmup_seconds: tuple[float, ...]
 
     def describe(self) -> str:
         parts = [self.attention.describe()]
-        if self.fp8 is not None:
-            parts.append(f"fp8 storage on {len(self.fp8.cast_modules)} Linears")
         if self.compile_options is not None:
             parts.append(f"compiled {self.compile_options}")
         if self.warmup_seconds:
@@ -69,15 +64,7 @@ def prepare_transformer(
     compute_dtype: torch.dtype = torch.bfloat16,
     warmup_shapes: Sequence[WarmupShape] | None = None,
 ) -> AccelState:
-    """fp8 storage -> attention backends -> compile -> warm-up, as `options` asks."""
-    fp8 = None
-    if options.fp8_storage:
-        fp8 = enable_fp8_storage(
-            transformer,
-            keep_blocks=options.fp8_keep_blocks,
-            compute_dtype=compute_dtype,
-            scaled=options.fp8_scaled,
-        )
+    """Attention backends -> compile -> warm-up, as `options` asks (fp8: `apply_plan`, before)."""
     choice = choose_attention_backend(
         device_info,
         options.needs_self_attn_mask,
@@ -91,6 +78,6 @@ def prepare_transformer(
         compile_options = compile_transformer(transformer, uses_stg=options.uses_stg)
     shapes = tuple(warmup_shapes if warmup_shapes is not None else options.warmup_shapes)
     seconds = tuple(warmup(transformer, shapes, choice)) if shapes else ()
-    state = AccelState(choice, fp8, compile_options, seconds)
+    state = AccelState(choice, compile_options, seconds)
     logger.info("accel: %s", state.describe())
     return state

@@ -52,6 +52,9 @@ class LTXComponents:
     checkpoint_path: Path | None = None
     upsampler_config: dict[str, Any] = field(default_factory=dict)
     weights_dir: Path | None = None
+    # `accel.offload.TextEncoderOffloader` for Gemma under an "offload" memory plan (set by
+    # `memory_plan.apply_plan`; `memory_plan.text_encoder_ready` uses it).
+    text_encoder_offloader: Any | None = None
 
     @property
     def audio_sample_rate(self) -> int:
@@ -121,6 +124,7 @@ def load_components(
     text_encoder_device: torch.device | str | None = None,
     upsampler: bool = True,
     checkpoint: Path | str | None = None,
+    fp8_storage: bool = False,
 ) -> LTXComponents:
     """Load the LTX-2.3 model set.
 
@@ -128,6 +132,7 @@ def load_components(
     A diffusers-format folder is used when no Lightricks single file is found. Gemma can be
     skipped (`text_encoder=False`, e.g. when prompts are pre-encoded) or put on another
     device (`text_encoder_device`, e.g. "cpu" when it does not fit beside the transformer).
+    `fp8_storage` (an fp8 memory plan) keeps an fp8 single file's weights as stored.
     """
     wdir = Path(weights_dir) if weights_dir is not None else None
     device = torch.device(device)
@@ -137,7 +142,9 @@ def load_components(
     metadata: dict[str, str] = {}
     te_root = wdir
     if ckpt is not None:
-        models, info = load_single_file(ckpt, tuple(Component), device=device, dtype=dtype)
+        models, info = load_single_file(
+            ckpt, tuple(Component), device=device, dtype=dtype, fp8_storage=fp8_storage
+        )
         mods = {c.value: m for c, m in models.items()}
         config, metadata = info.config, info.metadata
     else:
@@ -214,7 +221,8 @@ def load_for_plan(
 
     Plans that shrink the transformer (fp8, group offload) load on the CPU first, so the GPU
     never holds the full bf16 transformer; Gemma stays on the CPU unless the plan keeps it on
-    the GPU (use `memory_plan.text_encoder_ready` around prompt encoding).
+    the GPU (use `memory_plan.text_encoder_ready` around prompt encoding). Under an fp8 plan an
+    fp8 checkpoint's weights are kept as stored, not dequantised and cast again.
     """
     from ltx_serve.models.memory_plan import apply_plan
 
@@ -226,6 +234,7 @@ def load_for_plan(
         variant=variant,
         text_encoder_device=device if plan.text_encoder == "gpu" and not staged else "cpu",
         upsampler=upsampler,
+        fp8_storage=plan.weights_dtype == "float8_e4m3fn",
     )
     apply_plan(comps, plan, device)
     return comps

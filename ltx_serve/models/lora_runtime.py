@@ -173,8 +173,18 @@ class LoraRuntime:
             w.copy_(base)  # exact restore: the saved bits, not W - delta
             del self._backups[target]
             return
+        # Scaled fp8 Linears (official FP8 checkpoints) store W / weight_scale: fuse in real
+        # units, then store back in the layer's own units (clamped to the fp8 range).
+        w_scale = getattr(lin, "weight_scale", None)
         acc = base.to(w.device, torch.float32, non_blocking=True)
+        if w_scale is not None:
+            acc = acc * w_scale.float()
         for lw, scale in items:
             down, up = self._on_device(lw, target, w)
             acc = acc + (up * scale) @ down
+        if w_scale is not None:
+            acc = acc / w_scale.float()
+        if w.dtype in (torch.float8_e4m3fn, torch.float8_e5m2):
+            limit = torch.finfo(w.dtype).max
+            acc = acc.clamp(-limit, limit)
         w.copy_(acc.to(w.dtype))

@@ -8,13 +8,18 @@ tested with simulated 24/48/80/141 GB GPUs); `detect_plan()` feeds it the real n
 2. bf16 + VAE tiling (decode peak drops from ~12 GB to ~3 GB at 768x512x121);
 3. bf16 + Gemma kept on the CPU and moved in only to encode prompts ("offload"), or run on
    the CPU when even that does not fit beside the transformer ("cpu");
-4. fp8 storage for the transformer and Gemma (diffusers layerwise casting: fp8 in memory,
-   bf16 compute), with the same Gemma/tiling ladder;
+4. fp8 storage for the transformer and Gemma (`ltx_serve.accel.fp8`: the blocks' attention
+   and feed-forward weights in fp8, blocks 0, 1, 46, 47 and norms/embeddings in bf16, compute
+   in bf16; an fp8 checkpoint's weights as stored), with the same Gemma/tiling ladder;
 5. fp8 + the transformer streamed from host memory by diffusers group offloading (slow).
 
 The activation and decode reserves are estimates for the default 768x512x121 two-stage
 request with full guidance; they are constants here so the plan is reproducible, and they
 are the first thing to recalibrate on real hardware.
+
+`apply_plan` only decides; the mechanisms are `ltx_serve.accel` (fp8 storage, text-encoder
+offload, VAE tile sizes), so each exists once. This module imports torch and accel lazily:
+`ltx-serve doctor` imports `describe_for_doctor` and must stay torch-free.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ DECODE_PEAK_UNTILED = 12 * GiB
 DECODE_PEAK_TILED = 3 * GiB
 ENCODE_RESERVE = 2 * GiB  # Gemma forward on a 1024-token prompt pair
 SAFETY_MARGIN = 0.05  # fraction of free memory left unplanned (allocator fragmentation)
+# Share of the transformer's parameters `accel.fp8.enable_fp8_storage` stores in fp8 (blocks
+# 2-45's attention/feed-forward Linears; re-derived from the full-size model in the tests).
+# Gemma's (everything but embeddings, norms and the vision tower) is not yet measured: 1.0.
+FP8_STORED_FRACTION = {"transformer": 0.894}
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,10 @@ class ModelSizes:
     params: dict[str, int] = field(default_factory=lambda: dict(LTX23_PARAMS))
 
     def bytes(self, name: str, dtype: WeightsDtype) -> int:
-        return self.params.get(name, 0) * (1 if dtype == "float8_e4m3fn" else 2)
+        n = self.params.get(name, 0)
+        if dtype != "float8_e4m3fn":
+            return 2 * n
+        return 2 * n - int(n * FP8_STORED_FRACTION.get(name, 1.0))  # kept parts stay bf16
 
     def core_bytes(self, transformer_dtype: WeightsDtype) -> int:
         """Everything but Gemma. Only the transformer (the bulk) changes precision."""
@@ -216,15 +228,20 @@ def apply_plan(components: Any, plan: MemoryPlan, device: Any) -> None:
 
     Load on the CPU first when the plan uses fp8 or group offloading (`load_for_plan` does):
     casting or streaming a bf16 transformer that was loaded onto a small GPU would already
-    have run out of memory.
+    have run out of memory. Under an "offload" plan Gemma gets its `TextEncoderOffloader`
+    (`components.text_encoder_offloader`), built after any fp8 cast so its host copy is fp8.
     """
     import torch
+
+    from ltx_serve.accel.fp8 import enable_fp8_storage, enable_fp8_text_encoder
+    from ltx_serve.accel.offload import TextEncoderOffloader, apply_vae_tiling, tiling_for_plan
 
     dev = torch.device(device)
     tr = components.transformer
     fp8 = plan.weights_dtype == "float8_e4m3fn"
     if fp8:
-        tr.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.bfloat16)
+        # plain cast, not per-tensor scaled: fused LoRAs write straight into the stored weights
+        enable_fp8_storage(tr, compute_dtype=torch.bfloat16)
     if plan.transformer == "group_offload":
         tr.enable_group_offload(
             onload_device=dev,
@@ -238,20 +255,17 @@ def apply_plan(components: Any, plan: MemoryPlan, device: Any) -> None:
         module = getattr(components, name, None)
         if module is not None:
             module.to(dev)
-    components.vae.enable_tiling() if plan.vae_tiling else components.vae.disable_tiling()
+    apply_vae_tiling(components.vae, tiling_for_plan(plan))
     te = components.text_encoder
+    components.text_encoder_offloader = None
     if te is not None:
         if fp8:
-            from diffusers.hooks import apply_layerwise_casting
-
-            apply_layerwise_casting(
-                te,
-                storage_dtype=torch.float8_e4m3fn,
-                compute_dtype=torch.bfloat16,
-                # lm_head shares its weight with embed_tokens (tied): casting it would cast both.
-                skip_modules_pattern=("norm", "embed_tokens", "lm_head", "vision_tower"),
-            )
-        te.to(dev if plan.text_encoder == "gpu" else torch.device("cpu"))
+            enable_fp8_text_encoder(te, compute_dtype=torch.bfloat16)
+        if plan.text_encoder == "offload":
+            te.to(torch.device("cpu"))
+            components.text_encoder_offloader = TextEncoderOffloader(te, dev)
+        else:
+            te.to(dev if plan.text_encoder == "gpu" else torch.device("cpu"))
     components.device = dev
 
 
@@ -259,19 +273,27 @@ def apply_plan(components: Any, plan: MemoryPlan, device: Any) -> None:
 def text_encoder_ready(components: Any, plan: MemoryPlan, device: Any) -> Iterator[Any]:
     """`with text_encoder_ready(c, plan, dev) as gemma:` — Gemma on the device that encodes.
 
-    For the "offload" plan it is moved to the GPU for the block and back to the CPU after,
-    so the transformer has the memory while sampling.
+    For the "offload" plan this is `TextEncoderOffloader.onloaded()`: Gemma is copied to the
+    GPU from its pinned host copy for the block and released after (also on error), so the
+    transformer has the memory while sampling. Other plans: Gemma stays where it is.
     """
-    import torch
-
     te = components.text_encoder
-    if plan.text_encoder != "offload":
+    if plan.text_encoder != "offload" or te is None:
         yield te
         return
-    te.to(torch.device(device))
-    try:
-        yield te
-    finally:
-        te.to(torch.device("cpu"))
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+    with _offloader(components, device).onloaded() as module:
+        yield module
+
+
+def _offloader(components: Any, device: Any) -> Any:
+    """The components' offloader for `device`, built once if `apply_plan` did not build it."""
+    import torch
+
+    from ltx_serve.accel.offload import TextEncoderOffloader, same_device
+
+    dev = torch.device(device)
+    off = getattr(components, "text_encoder_offloader", None)
+    if off is None or off.module is not components.text_encoder or not same_device(off.device, dev):
+        off = TextEncoderOffloader(components.text_encoder, dev)
+        components.text_encoder_offloader = off
+    return off

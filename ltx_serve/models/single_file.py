@@ -117,12 +117,6 @@ def _cast(t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
 _FP8_SCALE_SUFFIXES = (".weight_scale", ".input_scale")
 
 
-def _dequantize(weight: torch.Tensor, scale: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """float8 weight x per-tensor scale -> `dtype` (bf16 by default); fp8 memory plans re-quantise."""
-    out = weight.to(torch.float32) * scale.to(device=weight.device, dtype=torch.float32)
-    return out.to(dtype or torch.bfloat16)
-
-
 def assign_state_dict(
     model: torch.nn.Module, state: dict[str, torch.Tensor], *, what: str, source: Path | str
 ) -> torch.nn.Module:
@@ -166,17 +160,27 @@ def load_components(
     device: torch.device | str = "cpu",
     dtype: torch.dtype | None = torch.bfloat16,
     info: CheckpointInfo | None = None,
+    fp8_storage: bool = False,
 ) -> tuple[dict[Component, torch.nn.Module], CheckpointInfo]:
     """Build the requested components from one single-file checkpoint.
 
     Tensors are read one at a time from the memory map onto `device`, cast to `dtype`
     (floating tensors only; None keeps the file's dtype), and assigned into meta modules.
+
+    fp8 checkpoints: with `fp8_storage` (the memory plan stores weights in fp8) each float8
+    Linear weight is kept exactly as stored, with its `.weight_scale` (1 when the file has
+    none), through `attach_scaled_fp8`; otherwise it is dequantised once to `dtype`. Either
+    way the weights computed with are `W8 * scale` rounded once: never requantised.
     """
+    from ltx_serve.accel.fp8 import FP8_TORCH_DTYPES, dequantize, fp8_source, inspect_fp8_checkpoint
+
     info = info or read_metadata(path)
     wanted = set(components)
     device = torch.device(device)
     classes = model_classes()
     states: dict[Component, dict[str, torch.Tensor]] = {c: {} for c in wanted}
+    keep_fp8 = fp8_storage and fp8_source("float8_e4m3fn", inspect_fp8_checkpoint(path)) == "fp8_checkpoint"
+    stored_fp8: dict[Component, dict[str, torch.Tensor]] = {c: {} for c in wanted}  # module -> scale
     t0 = time.perf_counter()
     load_device = "cpu" if device.type == "meta" else str(device)
     with safe_open(str(path), framework="pt", device=load_device) as f:
@@ -190,13 +194,19 @@ def load_components(
             comp, new_key = mapped
             tensor = f.get_tensor(key)
             scale_key = key.removesuffix(".weight") + ".weight_scale"
-            if scale_key in keys:
-                tensor = _dequantize(tensor, f.get_tensor(scale_key), dtype)
+            if tensor.dtype in FP8_TORCH_DTYPES and key.endswith(".weight"):
+                scale = f.get_tensor(scale_key) if scale_key in keys else torch.ones((), device=tensor.device)
+                if keep_fp8:
+                    stored_fp8[comp][new_key.removesuffix(".weight")] = scale
+                    states[comp][new_key] = tensor  # as stored; `attach_scaled_fp8` below
+                    continue
+                tensor = dequantize(tensor, scale, dtype or torch.bfloat16)
             states[comp][new_key] = _cast(tensor, dtype)
     models: dict[Component, torch.nn.Module] = {}
     for comp in sorted(wanted, key=list(Component).index):
         model = build_empty(classes[comp], diffusers_config(comp, info.config))
         assign_state_dict(model, states.pop(comp), what=comp.value, source=path)
+        _attach_stored_fp8(model, stored_fp8.pop(comp), dtype or torch.bfloat16)
         models[comp] = _finish(model, device)
     logger.info(
         "loaded %s from %s in %.1fs (%s, %s)",
@@ -207,6 +217,21 @@ def load_components(
         dtype,
     )
     return models, info
+
+
+def _attach_stored_fp8(model: torch.nn.Module, scales: dict[str, torch.Tensor], dtype: torch.dtype) -> None:
+    """Give each Linear loaded with an fp8 weight its scale and the dequantising forward."""
+    from ltx_serve.accel.fp8 import attach_scaled_fp8, dequantize
+
+    for name, scale in scales.items():
+        module = model.get_submodule(name)
+        if isinstance(module, torch.nn.Linear):
+            attach_scaled_fp8(module, module.weight.data, scale, dtype)
+        else:  # fp8 outside a Linear (not in official files): no fp8 forward for it, dequantise
+            weight = dequantize(module.weight.data, scale, dtype)
+            module.weight = torch.nn.Parameter(weight, requires_grad=False)
+    if scales:
+        logger.info("kept %d fp8 weights as stored (scaled, computed in %s)", len(scales), dtype)
 
 
 def load_upsampler(

@@ -192,3 +192,24 @@ def test_scaled_fp8_storage_runs_and_restores_fp8_after_each_call(small_transfor
     attach_scaled_fp8(lin, w8, scale, torch.float32)
     x = torch.randn(2, 4)
     torch.testing.assert_close(lin(x), x @ (w8.float() * scale).T + lin.bias)
+
+
+def test_fp8_storage_leaves_weights_already_in_fp8_as_stored(small_transformer) -> None:
+    """An fp8 checkpoint's Linears (attached with their scale at load) and a second call are
+    not quantised again: their stored bits and scales stay exactly as they were."""
+    tr = small_transformer(num_layers=3).to(torch.bfloat16)
+    lin = tr.transformer_blocks[1].attn1.to_q
+    w8, scale = quantize_per_tensor(lin.weight)
+    attach_scaled_fp8(lin, w8, scale, torch.bfloat16)
+    first = enable_fp8_storage(tr, keep_blocks=(0,))
+    assert "transformer_blocks.1.attn1.to_q" in first.already_fp8
+    assert "transformer_blocks.1.attn1.to_q" not in first.cast_modules and first.cast_modules
+    assert torch.equal(lin.weight.view(torch.uint8), w8.view(torch.uint8)) and torch.equal(
+        lin.weight_scale, scale
+    )
+    snapshot = {n: p.detach().clone() for n, p in tr.named_parameters()}
+    second = enable_fp8_storage(tr, keep_blocks=(0,))
+    assert second.cast_modules == () and set(second.already_fp8) == {*first.cast_modules, *first.already_fp8}
+    assert all(
+        torch.equal(p.view(torch.uint8), snapshot[n].view(torch.uint8)) for n, p in tr.named_parameters()
+    )

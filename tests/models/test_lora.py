@@ -254,12 +254,14 @@ def test_doctor_summary_names_a_plan():
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_loras_work_on_an_fp8_stored_transformer(tiny_dir, mode):
-    """The 48 GB memory plan stores the transformer in fp8; LoRAs must still apply and come off."""
+def test_loras_work_on_an_fp8_stored_transformer(six_block_dir, mode):
+    """The 48 GB memory plan stores the transformer in fp8; LoRAs must still apply and come off.
+    Six blocks: fp8 storage keeps blocks 0, 1, -2, -1 in bf16, so only blocks 2 and 3 are fp8."""
     from ltx_serve.models.components import load_for_plan
     from ltx_serve.models.memory_plan import GiB, plan_memory
 
-    c = load_for_plan(tiny_dir, plan_memory(48 * GiB, (9, 0)), device="cpu", upsampler=False)
+    c = load_for_plan(six_block_dir, plan_memory(48 * GiB, (9, 0)), device="cpu", upsampler=False)
+    assert c.transformer.transformer_blocks[2].attn1.to_q.weight.dtype == torch.float8_e4m3fn
     reg = ModelRegistry(c, lora_mode=mode)
     reg.register_catalog_loras()
     base = _snapshot(c.transformer)
@@ -330,3 +332,33 @@ def test_connector_lora_weights_follow_ltx_core_by_default(tiny_dir, tmp_path, c
     assert {t.component for t in reg.lora("lora").pairs} == (
         {"transformer", "connectors"} if adapt else {"transformer"}
     )
+
+
+@pytest.mark.parametrize(("mode", "tolerance"), [("unfused", 0.05), ("fused", 0.12)])
+def test_loras_apply_to_scaled_fp8_weights(mode, tolerance):
+    """An fp8 checkpoint's Linears keep their W8 + scale; a LoRA must still add its delta.
+
+    Fused mode re-quantises W + delta to e4m3 (3 mantissa bits, as ltx-core's fp8 fusion
+    does), so its error is the fp8 rounding of the whole weight measured against the delta
+    alone (~6 % here); ignoring `weight_scale` would be ~100 %.
+    """
+    from ltx_serve.accel.fp8 import attach_scaled_fp8, quantize_per_tensor
+    from ltx_serve.models.lora import LoraTarget, LoraWeights
+    from ltx_serve.models.lora_runtime import LoraRuntime
+
+    g = torch.Generator().manual_seed(0)
+    root = torch.nn.Sequential(torch.nn.Linear(64, 64)).to(torch.bfloat16)
+    w8, scale = quantize_per_tensor(torch.randn(64, 64, generator=g) * 0.02)
+    attach_scaled_fp8(root[0], w8, scale, torch.bfloat16)
+    target = LoraTarget("transformer", "0")
+    down, up = torch.randn(4, 64, generator=g) * 0.1, torch.randn(64, 4, generator=g) * 0.1
+    lora = LoraWeights("lora", {target: (down, up)})
+    x = torch.randn(2, 64, generator=g).bfloat16()
+    runtime = LoraRuntime({"transformer": root}, mode=mode)
+    with torch.no_grad():
+        base = root(x).float()
+        runtime.set([(lora, 1.0)])
+        adapted = root(x).float()
+        runtime.set([])
+    delta = x.float() @ (up @ down).T
+    assert rel_err(adapted - base, delta) < tolerance

@@ -19,6 +19,7 @@ from ltx_serve.models.keymap import Component, to_diffusers, to_lightricks
 from ltx_serve.models.presets import LTX23_CONFIG
 from ltx_serve.models.single_file import build_on_meta, diffusers_config, model_classes
 from ltx_serve.models.tiny import make_tiny
+from tests.models.fp8_checkpoint import write_fp8_checkpoint
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -176,22 +177,13 @@ def test_make_tiny_cli(tmp_path):
 
 def test_scaled_fp8_checkpoint_is_dequantised(tiny_dir, tiny_components, tmp_path):
     """The official FP8 file layout: float8 Linear weights + `.weight_scale` (+ `.input_scale`)."""
-    from safetensors.torch import load_file
-
     src = tiny_dir / catalog.BY_KEY["dev"].filename
-    with safe_open(str(src), framework="pt") as f:
-        meta = f.metadata()
-    tensors = load_file(str(src))
-    quantised = [k for k in tensors if ".transformer_blocks." in k and k.endswith("to_q.weight")]
-    for k in quantised:
-        w = tensors[k].float()
-        scale = w.abs().max() / 448.0
-        tensors[k] = (w / scale).to(torch.float8_e4m3fn)
-        tensors[k.removesuffix(".weight") + ".weight_scale"] = scale.reshape(())
-        tensors[k.removesuffix(".weight") + ".input_scale"] = torch.tensor(1.0)
     fp8_dir = tmp_path / "fp8"
-    fp8_dir.mkdir()
-    save_file(tensors, str(fp8_dir / catalog.BY_KEY["dev"].filename), metadata=meta)
+    quantised = write_fp8_checkpoint(
+        src,
+        fp8_dir / catalog.BY_KEY["dev"].filename,
+        lambda k: ".transformer_blocks." in k and k.endswith("to_q.weight"),
+    )
     c = load_components(fp8_dir, dtype=torch.float32, text_encoder=False, upsampler=False)
     got = c.transformer.transformer_blocks[0].attn1.to_q.weight
     want = tiny_components.transformer.transformer_blocks[0].attn1.to_q.weight
