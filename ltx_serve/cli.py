@@ -12,7 +12,7 @@ import typer
 from ltx_serve.control.cli import control
 from ltx_serve.endpoints.generate_cli import generate
 from ltx_serve.models.cli import weights_app
-from ltx_serve.ops.commands import doctor, weights_download
+from ltx_serve.ops.commands import bench, doctor, weights_download
 from ltx_serve.server import serve
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ weights_app.command("download", help="Fetch LTX-2.3 weights from Hugging Face.")
 app.add_typer(weights_app, name="weights")
 app.command("doctor", help="Check GPU, disk, weights and codecs; print the memory plan.")(doctor)
 app.command("generate", help="Run one request in-process and write the video + output JSON.")(generate)
+app.command("bench", help="Time the endpoint presets per stage: memory, MFU, cost per job.")(bench)
 app.command("control", help="Render a control video (canny/depth/pose/composite) from a video.")(control)
 
 

@@ -104,6 +104,11 @@ def _usd(x: float | None) -> str:
     return "n/a" if x is None else f"${x:.4f}"
 
 
+def _tflop(x: float) -> str:
+    """One decimal for real jobs; significant digits for the tiny preset's micro-TFLOPs."""
+    return f"{x:.1f}" if x >= 0.05 or x == 0 else f"{x:.3g}"
+
+
 def format_bench(result: BenchResult) -> str:
     """Human table, then one JSON line (the last line of the output)."""
     m = bench_metrics(result)
@@ -121,7 +126,7 @@ def format_bench(result: BenchResult) -> str:
     fal_note = "" if m["fal_price_published"] in (None, True) else " (assumed price)"
     lines += [
         f"  peak memory        {mem}",
-        f"  DiT work           {m['dit_tflop']:.1f} TFLOP vs {peak}",
+        f"  DiT work           {_tflop(m['dit_tflop'])} TFLOP vs {peak}",
         f"  MFU                denoise {_pct(m['mfu_denoise'])}, end to end {_pct(m['mfu_end_to_end'])}",
         f"  megapixels         {m['megapixels']:.2f} MP (fal bills {m['fal_billed_megapixels']} MP)",
         f"  cost per job       GPU {_usd(m['gpu_usd'])}, fal {_usd(m['fal_usd'])}{fal_note}",

@@ -95,3 +95,71 @@ def doctor(
     typer.echo(report_json(report) if json else format_report(report))
     if not report.ok:
         raise typer.Exit(1)
+
+
+def bench(
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            envvar="LTX_SERVE_WEIGHTS_DIR",
+            help="Weights folder. Omitted on CPU: the tiny preset (random weights) in a temp folder.",
+        ),
+    ] = None,
+    job: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--job",
+            "-j",
+            help="Job to run, repeatable: union-default, reference, video-to-video, audio-to-video. "
+            "Default: all.",
+        ),
+    ] = None,
+    gpu_price: Annotated[
+        float | None, typer.Option("--gpu-price", help="GPU price in USD per hour, for cost per job.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="Torch device; falls back to CPU without CUDA.")] = "cuda",
+    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per job (the median is shown).")] = 3,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed runs per job first.")] = 1,
+    width: Annotated[int | None, typer.Option(help="Output width for every job (default 768).")] = None,
+    height: Annotated[int | None, typer.Option(help="Output height for every job (default 512).")] = None,
+    frames: Annotated[int | None, typer.Option(help="Frames for every job (default 121).")] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="num_inference_steps (default: each endpoint's own; 8 = the anchor).")
+    ] = None,
+    peak_tflops: Annotated[
+        float | None, typer.Option("--peak-tflops", help="GPU peak for MFU instead of the datasheet table.")
+    ] = None,
+) -> None:
+    """Time the engine per stage on the endpoint presets; print MFU, peak memory and cost per job."""
+    import json as json_lib
+
+    from ltx_serve.ops.bench import JOBS, run_bench
+    from ltx_serve.ops.bench_report import bench_metrics, format_bench
+
+    jobs = job or list(JOBS)
+    unknown = [j for j in jobs if j not in JOBS]
+    if unknown:
+        raise typer.BadParameter(f"unknown job(s) {', '.join(unknown)}; known: {', '.join(JOBS)}")
+    try:
+        results = run_bench(
+            weights,
+            jobs,
+            gpu_price,
+            device,
+            repeats,
+            warmup=warmup,
+            width=width,
+            height=height,
+            frames=frames,
+            steps=steps,
+            peak_tflops=peak_tflops,
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for result in results:
+        typer.echo(format_bench(result))
+        typer.echo("")
+    # The last line carries every job, so `tail -n 1` sees the whole run.
+    typer.echo(json_lib.dumps({"jobs": [bench_metrics(r) for r in results]}))

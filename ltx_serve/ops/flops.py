@@ -38,6 +38,7 @@ it in FLOPs but not in time, which is why `bench` reports per-stage times beside
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,12 +157,34 @@ class ForwardFlops:
         )
 
 
+def arch_from_config(config: Mapping[str, Any]) -> Architecture:
+    """The dimensions of a loaded diffusers LTX2 transformer (its `config`), e.g. the tiny preset.
+
+    Why: the FLOP counter charges what really ran; the 22B checkpoint's config gives `LTX_23`.
+    The A<->V attention runs at the audio width; text contexts enter at the cross-attention dims.
+    """
+    audio_dim = int(config["audio_num_attention_heads"]) * int(config["audio_attention_head_dim"])
+    return Architecture(
+        layers=int(config["num_layers"]),
+        video_dim=int(config["num_attention_heads"]) * int(config["attention_head_dim"]),
+        audio_dim=audio_dim,
+        av_dim=audio_dim,
+        video_context_dim=int(config["cross_attention_dim"]),
+        audio_context_dim=int(config["audio_cross_attention_dim"]),
+    )
+
+
 def forward_flops(
     geom: Geometry, arch: Architecture = LTX_23, active_params: float | None = None
 ) -> ForwardFlops:
     """FLOPs of one DiT forward at this geometry; `active_params` overrides Pv (e.g. 22e9)."""
-    n = video_tokens(geom, arch)
-    na = audio_tokens(geom, arch)
+    return token_flops(video_tokens(geom, arch), audio_tokens(geom, arch), arch, active_params)
+
+
+def token_flops(
+    n: int, na: int, arch: Architecture = LTX_23, active_params: float | None = None
+) -> ForwardFlops:
+    """FLOPs of one batch-1 DiT forward over `n` video and `na` audio tokens (text: `arch.text_tokens`)."""
     big_l, d, a, c, t = arch.layers, arch.video_dim, arch.audio_dim, arch.av_dim, arch.text_tokens
     pv = arch.video_active_params if active_params is None else active_params
     text_kv = 2 * big_l * t * (2 * arch.video_context_dim * d + (2 * arch.audio_context_dim * a if na else 0))

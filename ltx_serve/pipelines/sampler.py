@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -30,6 +30,7 @@ from ltx_serve.pipelines.multiscale import upsample_latents
 from ltx_serve.pipelines.plan import Components, GenerationPlan, LoraControl, StagePlan
 from ltx_serve.pipelines.steppers import make_stepper
 from ltx_serve.pipelines.text import PromptEmbeddings, encode_prompts
+from ltx_serve.pipelines.timing import StageTimer
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ class GenerationResult:
     frames: Iterator[torch.Tensor] | None = None  # uint8 [f, H, W, 3] chunks when decoded
     waveform: torch.Tensor | None = None  # float [2, samples] in [-1, 1], None if audio frozen
     sample_rate: int | None = None
+    # Seconds per stage: prompt_encode, condition_encode, lora_switch, stage1, upsample,
+    # stage2, audio_decode, vae_decode. `vae_decode` keeps growing while `frames` is consumed, so a
+    # caller that encodes the frames gets its own encode time as (loop wall - vae_decode).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _initial_states(
@@ -106,24 +111,28 @@ def _run(
     ctx: Contexts,
     gen: torch.Generator,
     lora_control: LoraControl | None,
+    timer: StageTimer,
 ) -> tuple[LatentState, LatentState]:
+    """One denoising stage, timed apart from its LoRA switch (fusing LoRAs is not DiT work)."""
     if lora_control is not None:
-        lora_control.set_loras(dict(stage.loras))
+        with timer.stage("lora_switch"):
+            lora_control.set_loras(dict(stage.loras))
     sigmas = stage.make_sigmas()
-    return run_stage(
-        components.transformer,
-        video,
-        audio,
-        sigmas,
-        make_stepper(stage.stepper, **dict(stage.stepper_options)),
-        stage.guidance,
-        ctx,
-        stage=stage_name,
-        generator=gen,
-        use_cross_timestep=plan.use_cross_timestep,
-        on_step=plan.on_step,
-        check_cancel=plan.check_cancel,
-    )
+    with timer.stage(stage_name):
+        return run_stage(
+            components.transformer,
+            video,
+            audio,
+            sigmas,
+            make_stepper(stage.stepper, **dict(stage.stepper_options)),
+            stage.guidance,
+            ctx,
+            stage=stage_name,
+            generator=gen,
+            use_cross_timestep=plan.use_cross_timestep,
+            on_step=plan.on_step,
+            check_cancel=plan.check_cancel,
+        )
 
 
 @torch.no_grad()
@@ -133,7 +142,9 @@ def generate(
     """Validate the plan, then run stage 1 (and stage 2 when multiscale); decode if asked."""
     plan.validate()
     c = components
-    ctx = _contexts(c, plan)
+    timer = StageTimer()
+    with timer.stage("prompt_encode"):
+        ctx = _contexts(c, plan)
     gen = torch.Generator().manual_seed(plan.seed)
     h1, w1 = plan.stage1_size()
     channels = c.transformer.config.in_channels
@@ -146,15 +157,16 @@ def generate(
     )
 
     # Stage 1.
-    items = encode_conditions(
-        plan.conditions,
-        c.vae,
-        height=h1,
-        width=w1,
-        num_frames=plan.num_frames,
-        fps=plan.fps,
-        audio_vae=c.audio_vae,
-    )
+    with timer.stage("condition_encode"):
+        items = encode_conditions(
+            plan.conditions,
+            c.vae,
+            height=h1,
+            width=w1,
+            num_frames=plan.num_frames,
+            fps=plan.fps,
+            audio_vae=c.audio_vae,
+        )
     video, audio = _initial_states(grid, agrid, plan.fps, device)
     video, audio = apply_conditions(items, video, audio, fps=plan.fps)
     sigmas = plan.stage1.make_sigmas()
@@ -170,24 +182,26 @@ def generate(
     a_noise = _noise_like(audio, noise[1], gen)
     video = noise_state(video, v_noise, float(sigmas[0]))
     audio = noise_state(audio, a_noise, float(sigmas[0]))
-    video, audio = _run(c, plan, "stage1", stage1, video, audio, ctx, gen, lora_control)
+    video, audio = _run(c, plan, "stage1", stage1, video, audio, ctx, gen, lora_control, timer)
     latent = unpack_video(video.target(video.latent), grid.frames, grid.height, grid.width)
     audio_tokens = audio.target(audio.latent)
 
     # Stage 2: x2 upsample, re-noise at the first stage-2 sigma, refine (no reference/start).
     if plan.stage2 is not None:
-        up = upsample_latents(c.upsampler, c.vae, latent)
+        with timer.stage("upsample"):
+            up = upsample_latents(c.upsampler, c.vae, latent)
         grid2 = VideoGrid(grid.frames, up.shape[3], up.shape[4], channels)
         items2 = [i for i in plan.conditions if used_in_stage2(i)]
-        enc2 = encode_conditions(
-            items2,
-            c.vae,
-            height=plan.height,
-            width=plan.width,
-            num_frames=plan.num_frames,
-            fps=plan.fps,
-            audio_vae=c.audio_vae,
-        )
+        with timer.stage("condition_encode"):
+            enc2 = encode_conditions(
+                items2,
+                c.vae,
+                height=plan.height,
+                width=plan.width,
+                num_frames=plan.num_frames,
+                fps=plan.fps,
+                audio_vae=c.audio_vae,
+            )
         video, audio2 = _initial_states(grid2, agrid, plan.fps, device)
         tok = pack_video(up).to(device)
         video = replace(video, latent=tok.clone(), clean=tok.clone())
@@ -196,20 +210,21 @@ def generate(
         sig2 = float(plan.stage2.make_sigmas()[0])
         video = noise_state(video, _randn(video.latent.shape, gen, device), sig2)
         audio2 = noise_state(audio2, _randn(audio2.latent.shape, gen, device), sig2)
-        video, audio2 = _run(c, plan, "stage2", plan.stage2, video, audio2, ctx, gen, lora_control)
+        video, audio2 = _run(c, plan, "stage2", plan.stage2, video, audio2, ctx, gen, lora_control, timer)
         latent = unpack_video(video.target(video.latent), grid2.frames, grid2.height, grid2.width)
         audio_tokens = audio2.target(audio2.latent)
         audio = audio2
 
-    result = GenerationResult(video_latent=latent, audio_latent=audio_tokens, audio_frozen=audio.frozen)
+    result = GenerationResult(
+        video_latent=latent, audio_latent=audio_tokens, audio_frozen=audio.frozen, timings=timer.timings
+    )
     if plan.output == "decoded":
         from ltx_serve.pipelines.decode import decode_audio, decode_video_chunks
 
-        frames = decode_video_chunks(c.vae, latent)
-        wave, sr = (
-            (None, None)
-            if audio.frozen
-            else decode_audio(c.audio_vae, c.vocoder, audio_tokens, agrid.mel_bins)
-        )
+        frames = timer.iterate("vae_decode", decode_video_chunks(c.vae, latent))
+        wave, sr = None, None
+        if not audio.frozen:
+            with timer.stage("audio_decode"):
+                wave, sr = decode_audio(c.audio_vae, c.vocoder, audio_tokens, agrid.mel_bins)
         result = replace(result, frames=frames, waveform=wave, sample_rate=sr)
     return result

@@ -12,6 +12,13 @@ from tests.ops.fakehub import FakeHub, serve
 from tests.ops.safetensors_files import write_safetensors
 
 
+@pytest.fixture(autouse=True)
+def _online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests talk to a local fake hub: undo HF_HUB_OFFLINE=1, which other test packages'
+    conftests set for the whole session (huggingface_hub reads it once, at import)."""
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+
+
 def keys(entries: list[WeightFile]) -> set[str]:
     return {e.key for e in entries}
 
