@@ -51,11 +51,15 @@ class LatentFrames:
     """Replace latent frames starting at `latent_index` (first-frame image, input video).
 
     `latent` is normalised [1, C, F, H, W] on the target grid; denoise mask = 1 - strength.
+    With `keep_start` the state's current latent stays the starting point and these frames
+    only become the clean target the denoiser is pulled towards (by `strength`): stage 2
+    refines the upsampled stage-1 result this way instead of restarting from the input.
     """
 
     latent: torch.Tensor
     strength: float = 1.0
     latent_index: int = 0
+    keep_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class LatentAudio:
 
     tokens: torch.Tensor
     strength: float = 1.0
+    keep_start: bool = False  # as `LatentFrames.keep_start`
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,9 @@ def apply_conditions(
                 raise ValueError("conditioning frames run past the end of the video")
             tok = pack_video(item.latent).to(video.latent)
             lat, clean, mask = video.latent.clone(), video.clean.clone(), video.mask.clone()
-            lat[:, start:stop], clean[:, start:stop] = tok, tok
+            clean[:, start:stop] = tok
+            if not item.keep_start:
+                lat[:, start:stop] = tok
             mask[:, start:stop] = 1.0 - item.strength
             video = replace(video, latent=lat, clean=clean, mask=mask)
         elif isinstance(item, LatentKeyframe):
@@ -254,7 +261,8 @@ def apply_conditions(
                 )
             tok = item.tokens.to(audio.latent)
             mask = torch.full_like(audio.mask, 1.0 - item.strength)
-            audio = replace(audio, latent=tok.clone(), clean=tok.clone(), mask=mask)
+            start = audio.latent if item.keep_start else tok.clone()
+            audio = replace(audio, latent=start, clean=tok.clone(), mask=mask)
         elif isinstance(item, LatentStart):
             tok = pack_video(item.video).to(video.latent)
             if tok.shape[1] != video.target_tokens:

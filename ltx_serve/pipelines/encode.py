@@ -74,8 +74,14 @@ def encode_conditions(
     num_frames: int,
     fps: float = 24.0,
     audio_vae: torch.nn.Module | None = None,
+    refine: bool = False,
 ) -> list[LatentItem]:
-    """Encode pixel items for a stage of size height x width; latent items pass through."""
+    """Encode pixel items for a stage of size height x width; latent items pass through.
+
+    `refine` (stage 2): a soft input video/audio (strength < 1) keeps the upsampled stage-1
+    latents as the start instead of overwriting them with the input (`keep_start`); hard
+    conditions (strength 1) and images are re-applied as upstream re-applies images.
+    """
     out: list[LatentItem] = []
     for item in items:
         if isinstance(item, ImageCondition):
@@ -99,15 +105,15 @@ def encode_conditions(
             )
         elif isinstance(item, InputVideo):
             px = cover_resize(item.frames[:num_frames], height, width)
-            out.append(LatentFrames(vae_encode(vae, px), strength=item.strength, latent_index=0))
+            soft = refine and item.strength < 1.0
+            out.append(LatentFrames(vae_encode(vae, px), strength=item.strength, keep_start=soft))
         elif isinstance(item, InputAudio):
             from ltx_serve.pipelines.audio import encode_audio
 
             if audio_vae is None:
                 raise ValueError("an audio condition needs the audio VAE")
-            out.append(
-                LatentAudio(encode_audio(audio_vae, item.waveform, num_frames, fps), strength=item.strength)
-            )
+            tokens = encode_audio(audio_vae, item.waveform, num_frames, fps)
+            out.append(LatentAudio(tokens, strength=item.strength, keep_start=refine and item.strength < 1.0))
         elif isinstance(item, InitialVideo):
             px = cover_resize(item.frames[:num_frames], height, width)
             out.append(LatentStart(vae_encode(vae, px), denoise_strength=item.denoise_strength))

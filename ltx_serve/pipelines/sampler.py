@@ -9,7 +9,8 @@ LoRA scales.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -33,6 +34,9 @@ from ltx_serve.pipelines.text import PromptEmbeddings, encode_prompts
 from ltx_serve.pipelines.timing import StageTimer
 
 logger = logging.getLogger(__name__)
+
+# Makes the text encoder usable for the block (e.g. `memory_plan.text_encoder_ready`).
+TextEncoderScope = Callable[[], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -137,13 +141,22 @@ def _run(
 
 @torch.no_grad()
 def generate(
-    components: Components, plan: GenerationPlan, lora_control: LoraControl | None = None
+    components: Components,
+    plan: GenerationPlan,
+    lora_control: LoraControl | None = None,
+    text_encoder_scope: TextEncoderScope | None = None,
 ) -> GenerationResult:
-    """Validate the plan, then run stage 1 (and stage 2 when multiscale); decode if asked."""
+    """Validate the plan, then run stage 1 (and stage 2 when multiscale); decode if asked.
+
+    `text_encoder_scope` wraps prompt encoding only: under an "offload" memory plan Gemma is
+    on the GPU just for that, so the transformer has the memory while it samples. The onload
+    copy is inside the `prompt_encode` timing, where it belongs.
+    """
     plan.validate()
     c = components
     timer = StageTimer()
-    with timer.stage("prompt_encode"):
+    scope = text_encoder_scope or nullcontext
+    with timer.stage("prompt_encode"), scope():
         ctx = _contexts(c, plan)
     gen = torch.Generator().manual_seed(plan.seed)
     h1, w1 = plan.stage1_size()
@@ -201,6 +214,7 @@ def generate(
                 num_frames=plan.num_frames,
                 fps=plan.fps,
                 audio_vae=c.audio_vae,
+                refine=True,
             )
         video, audio2 = _initial_states(grid2, agrid, plan.fps, device)
         tok = pack_video(up).to(device)

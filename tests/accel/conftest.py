@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 
 @pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ltx_serve.models.tiny import make_tiny
-
-    return make_tiny(tmp_path_factory.mktemp("tiny-accel"), seed=0)
+def tiny_dir(tiny_weights_dir: Path) -> Path:
+    return tiny_weights_dir
 
 
 @pytest.fixture(scope="session")

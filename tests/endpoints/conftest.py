@@ -11,10 +11,8 @@ from ltx_serve.endpoints.local_context import LocalFiles, LocalJobContext
 
 
 @pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ltx_serve.models.tiny import make_tiny
-
-    return make_tiny(tmp_path_factory.mktemp("endpoints-tiny"), seed=0, distilled=False)
+def tiny_weights(tiny_weights_dir: Path) -> Path:
+    return tiny_weights_dir
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,13 @@ import pytest
 import torch
 
 from ltx_serve.models import catalog
-from ltx_serve.models.tiny import make_tiny
 
 SIX_BLOCKS = 6  # enough blocks for fp8 storage to cast some: blocks 0, 1, 4, 5 stay bf16
 
 
 @pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny(tmp_path_factory.mktemp("tiny-ltx23"), seed=0)
+def tiny_dir(tiny_weights_dir: Path) -> Path:
+    return tiny_weights_dir
 
 
 @pytest.fixture(scope="session")

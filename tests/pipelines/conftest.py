@@ -7,23 +7,17 @@ weights, 2 transformer layers, 128 latent channels, 128 connector registers) and
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 
 @pytest.fixture(scope="session")
-def tiny_components(tmp_path_factory: pytest.TempPathFactory):
+def tiny_components(tiny_weights_dir):
     """The project's tiny LTX-2.3 set (`make_tiny` files loaded by `load_components`), float32."""
     from ltx_serve.models.components import load_components
-    from ltx_serve.models.tiny import make_tiny
 
-    folder = make_tiny(tmp_path_factory.mktemp("tiny-ltx"))
     with torch.no_grad():
-        return load_components(folder, dtype=torch.float32, variant="dev")
+        return load_components(tiny_weights_dir, dtype=torch.float32, variant="dev")
 
 
 class CallCounter:

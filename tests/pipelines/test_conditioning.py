@@ -9,6 +9,8 @@ and self-attention masks.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from ltx_core.components.patchifiers import VideoLatentPatchifier
@@ -118,3 +120,19 @@ def test_audio_condition_freezes_audio():
     assert not partial.frozen and torch.allclose(partial.mask, torch.full_like(partial.mask, 0.75))
     with pytest.raises(ValueError, match="latent steps"):
         apply_conditions([LatentAudio(torch.randn(1, 7, 4))], video, audio, fps=FPS)
+
+
+def test_keep_start_refines_the_current_latent_towards_a_soft_input():
+    """Stage 2 with a soft input video/audio (strength < 1) must start from the upsampled
+    stage-1 latent, not from the input: the input only becomes the clean target."""
+    video, audio = _ours_initial()
+    start_v, start_a = torch.randn_like(video.latent), torch.randn_like(audio.latent)
+    video, audio = replace(video, latent=start_v), replace(audio, latent=start_a)
+    frames, tokens = torch.randn(1, C, F, H, W), torch.randn(1, 10, 4)
+    items = [LatentFrames(frames, strength=0.01, keep_start=True), LatentAudio(tokens, 0.01, keep_start=True)]
+    v, a = apply_conditions(items, video, audio, fps=FPS)
+    assert torch.equal(v.latent, start_v) and torch.equal(a.latent, start_a)
+    assert torch.allclose(v.mask, torch.full_like(v.mask, 0.99)) and torch.equal(a.clean, tokens)
+    assert not torch.equal(v.clean, video.clean)
+    replaced, _ = apply_conditions([LatentFrames(frames, strength=0.01)], video, audio, fps=FPS)
+    assert not torch.equal(replaced.latent, start_v)  # without keep_start the input overwrites it

@@ -32,12 +32,10 @@ SEED = 21
 
 
 @pytest.fixture(scope="module")
-def distilled(tmp_path_factory):
+def distilled(tiny_weights_dir):
     from ltx_serve.models.components import load_components
-    from ltx_serve.models.tiny import make_tiny
 
-    folder = make_tiny(tmp_path_factory.mktemp("tiny-distilled"), distilled=True)
-    return folder, load_components(folder, dtype=torch.float32, variant="distilled")
+    return tiny_weights_dir, load_components(tiny_weights_dir, dtype=torch.float32, variant="distilled")
 
 
 def test_distilled_two_stage_matches_ltx_pipelines(distilled):
