@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     # enable_safety_checker=true while the NSFW classifier's files are absent: `skip` (warn at
     # start-up and in the job log) or `refuse` the request (see docs/endpoints.md).
     safety_missing: Literal["skip", "refuse"] = "skip"
+    # Start-up memory plan (ltx_serve.models.memory_plan, docs/operations.md "Memory"): `auto`
+    # / None let the planner choose from the free GPU memory; a value forces that choice. On
+    # CPU they are ignored (float32, everything resident).
+    weights_dtype: Literal["auto", "bf16", "fp8"] = "auto"
+    text_encoder_placement: Literal["auto", "gpu", "offload", "cpu"] = "auto"
+    vae_tiling: bool | None = None
+    # Regional torch.compile of the transformer blocks, warmed up at start-up with the
+    # endpoints' default shapes. Opt-in until its speed-up is measured on the target GPU.
+    compile_transformer: bool = False
 
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"

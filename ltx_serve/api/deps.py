@@ -7,6 +7,7 @@ from fastapi import Request
 
 from ltx_serve.config import Settings, owner_id
 from ltx_serve.errors import RequestError
+from ltx_serve.jobs.models import Job
 from ltx_serve.jobs.service import JobService
 from ltx_serve.storage.tokens import TokenSigner
 
@@ -77,10 +78,19 @@ def start_timeout(request: Request) -> float | None:
     return value if value and value > 0 else None
 
 
-def result_headers(request_id: str, error_type: str | None) -> dict[str, str]:
-    """Headers of a sync answer or replayed result; a start timeout is marked as the user's
-    (`X-Fal-Request-Timeout-Type: user`) so neither fal client retries it."""
-    headers = {"x-fal-request-id": request_id}
+def result_headers(job: Job) -> dict[str, str]:
+    """Headers of a sync answer or replayed result.
+
+    `x-fal-billable-units` is fal's per-megapixel bill, rounded up (0 for a failed job), so
+    metering proxies written against fal keep working; it is left out only for jobs stored
+    before megapixels were kept. A start timeout is marked as the user's
+    (`X-Fal-Request-Timeout-Type: user`) so neither fal client retries it.
+    """
+    headers = {"x-fal-request-id": job.request_id}
+    units = job.billable_units
+    if units is not None:
+        headers["x-fal-billable-units"] = str(units)
+    error_type = job.error_type
     if error_type == "request_timeout":
         headers["x-fal-request-timeout-type"] = "user"
         headers["x-fal-error-type"] = "request_timeout"

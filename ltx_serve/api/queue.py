@@ -108,7 +108,7 @@ def router() -> APIRouter:
         return JSONResponse(
             job.result_body,
             status_code=job.result_status or 500,
-            headers=deps.result_headers(request_id, job.error_type),
+            headers=deps.result_headers(job),
         )
 
     @r.put("/{app_path:path}/requests/{request_id}/cancel", summary="Cancel a request")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ltx_serve.api import deps
 from ltx_serve.api.endpoints import add_endpoint_routes, add_unknown_endpoint_route, read_input
+from ltx_serve.api.errors import NO_BILL
 from ltx_serve.jobs.models import JobStatus
 from ltx_serve.schemas import EndpointSpec
 
@@ -39,14 +40,14 @@ async def run_sync(request: Request, spec: EndpointSpec) -> Response:
         if await request.is_disconnected():
             logger.info("client of sync request %s disconnected; cancelling it", request_id)
             service.cancel(request_id)
-            return Response(status_code=499, headers={"x-fal-request-id": request_id})
+            return Response(status_code=499, headers={"x-fal-request-id": request_id, **NO_BILL})
         await service.events.wait(request_id, DISCONNECT_POLL_S)
     if current.sync_mode:
         service.jobs.drop_result(request_id)
     return JSONResponse(
         current.result_body,
         status_code=current.result_status or 500,
-        headers=deps.result_headers(request_id, current.error_type),
+        headers=deps.result_headers(current),
     )
 
 

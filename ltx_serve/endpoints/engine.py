@@ -10,18 +10,37 @@ two-stage output back to its 32-px size), muxes the generated audio or the calle
 
 Settings (`ltx_serve.config.Settings`) read: `weights_dir`, `device` (falls back to CPU with
 a warning when CUDA is absent), `data_dir` (user-LoRA cache), `text_max_tokens`,
-`expansion_max_tokens` and `safety_missing`. With the tiny test preset (recognised by its
-transformer config) unset token limits default to 128 and 16, so a CPU demo is not
-dominated by the 3840-wide tiny Gemma.
+`expansion_max_tokens`, `safety_missing`, the memory-plan overrides (`weights_dtype`,
+`text_encoder_placement`, `vae_tiling`) and `compile_transformer`. With the tiny test preset
+(recognised by its transformer config) unset token limits default to 128 and 16, so a CPU
+demo is not dominated by the 3840-wide tiny Gemma.
+
+Start-up order (each step needs the previous one): memory plan from the free GPU memory
+(`models.memory_plan.detect_plan`) -> load laid out as the plan says (`load_for_plan`: fp8
+storage, VAE tiling, Gemma offload) -> LoRA registry -> `accel.prepare_transformer`
+(attention backend per role, opt-in compile + warm-up). An offloaded Gemma is moved to the
+GPU only inside `memory_plan.text_encoder_ready`, around prompt encoding and expansion.
+
+Attention and IC-LoRA masks: the sampler feeds the attention-strength bias as `attention_mask`
+to every block's `attn1` through a forward pre-hook (`pipelines.denoise.self_attention_bias`),
+so it goes through that processor's backend: it does not bypass it. The engine chooses the
+backends with `needs_self_attn_mask=False` (mask-free video self-attention gets the fastest
+kernel for every request without a bias) and runs requests that bring a bias inside
+`accel.attention.self_attention_mask_scope`, which switches `attn1` to the mask-capable
+backend for that sampler call (a no-op on CPU, where every role is `native`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +51,13 @@ from ltx_serve.endpoints import presets
 from ltx_serve.endpoints.geometry import megapixels
 from ltx_serve.engine.protocol import EngineResult, JobContext
 from ltx_serve.errors import EngineUnavailable, FieldError, RequestError
+from ltx_serve.models.memory_plan import (
+    MemoryOverrides,
+    MemoryPlan,
+    WeightsDtype,
+    detect_plan,
+    text_encoder_ready,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +87,95 @@ def resolve_weights_dir(settings: Settings) -> Path | None:
     return settings.weights_dir
 
 
+_WEIGHTS_DTYPES: dict[str, WeightsDtype] = {"bf16": "bfloat16", "fp8": "float8_e4m3fn"}
+
+
+def memory_overrides(settings: Settings) -> MemoryOverrides:
+    """The operator's memory settings as the planner's overrides (`auto`/None: the planner decides)."""
+    placement = settings.text_encoder_placement
+    return MemoryOverrides(
+        weights_dtype=_WEIGHTS_DTYPES.get(settings.weights_dtype),
+        text_encoder=None if placement == "auto" else placement,
+        vae_tiling=settings.vae_tiling,
+    )
+
+
+def plan_summary(plan: MemoryPlan) -> dict[str, Any]:
+    """The plan as `/ready` shows it: the one-line description plus its fields."""
+    return {"summary": plan.describe(), **asdict(plan), "notes": list(plan.notes)}
+
+
+# The source the warm-up geometries assume: a 16:9 720p clip at 24 fps with a soundtrack,
+# 121 frames long (the reference endpoint's default count; the others match the source's).
+WARMUP_SOURCE = presets.MediaFacts(
+    video_size=(1280, 720),
+    video_fps=Fraction(24),
+    video_duration=121 / 24,
+    video_has_audio=True,
+    audio_duration=121 / 24,
+)
+WARMUP_REQUESTS: dict[str, dict[str, str]] = {
+    presets.REFERENCE_ENDPOINT: {"video_url": "https://warmup.invalid/source.mp4"},
+    presets.VIDEO_TO_VIDEO_ENDPOINT: {"video_url": "https://warmup.invalid/source.mp4"},
+    presets.AUDIO_TO_VIDEO_ENDPOINT: {"audio_url": "https://warmup.invalid/source.wav"},
+}
+
+
+def needs_self_attention_mask(recipe: presets.Recipe) -> bool:
+    """True when the sampler will bias video self-attention (as `apply_conditions` decides)."""
+    ref = next((c for c in recipe.conditions if isinstance(c, presets.Reference)), None)
+    return ref is not None and not math.isclose(float(ref.attention_strength), 1.0)
+
+
+def recipe_warmup_shapes(recipe: presets.Recipe, text_tokens: int) -> list[Any]:
+    """The transformer call shapes one recipe makes: stage 1 (with the IC-LoRA guide), stage 2."""
+    from ltx_serve.accel.compile import VAE_SPACE, WarmupShape
+
+    two = recipe.stage2 is not None
+    w1, h1 = (recipe.gen_width // 2, recipe.gen_height // 2) if two else (recipe.gen_width, recipe.gen_height)
+    ref = next((c for c in recipe.conditions if isinstance(c, presets.Reference)), None)
+    guide = 0
+    if ref is not None:
+        cell = VAE_SPACE * ref.downscale_factor
+        guide = (1 + (recipe.num_frames - 1) // 8) * (h1 // cell) * (w1 // cell)
+    stages = [(recipe.stage1, w1, h1, guide)]
+    if recipe.stage2 is not None:
+        stages.append((recipe.stage2, recipe.gen_width, recipe.gen_height, 0))
+    shapes = []
+    for stage, w, h, g in stages:
+        stg = stage.video.stg != 0.0 or stage.audio.stg != 0.0
+        shapes.append(
+            WarmupShape(
+                width=w,
+                height=h,
+                num_frames=recipe.num_frames,
+                fps=recipe.fps,
+                batch=stage.model_passes(),
+                text_tokens=text_tokens,
+                guide_tokens=g,
+                self_attention_mask=bool(g) and needs_self_attention_mask(recipe),
+                stg_blocks=tuple(stage.stg_blocks) if stg else (),
+            )
+        )
+    return shapes
+
+
+def preset_warmup_shapes(text_tokens: int) -> tuple[Any, ...]:
+    """Warm-up shapes of every endpoint's default request on `WARMUP_SOURCE`, without repeats.
+
+    Derived from the presets rather than listed, so a change of a default (frames, size,
+    guidance passes) changes what is compiled at start-up with it.
+    """
+    from ltx_serve.schemas.validation import validate_input
+
+    shapes: list[Any] = []
+    for endpoint, media in WARMUP_REQUESTS.items():
+        request = validate_input(endpoint, {"prompt": "warm-up", **media})
+        recipe = presets.build_recipe(endpoint, request, WARMUP_SOURCE)
+        shapes.extend(s for s in recipe_warmup_shapes(recipe, text_tokens) if s not in shapes)
+    return tuple(shapes)
+
+
 class LTXEngine:
     """The Engine protocol over the resident LTX-2.3 components."""
 
@@ -77,6 +192,8 @@ class LTXEngine:
         self.registry: Any = None
         self.safety: Any = None
         self.processor: Any = None  # Gemma 3 processor: shows the first-frame image to prompt expansion
+        self.memory_plan: MemoryPlan | None = None  # chosen in `load`
+        self.accel: Any = None  # `accel.prepare.AccelState`: attention backends, compile
         self.on_progress: ProgressFn | None = None
         self._ready = threading.Event()
         self._info: dict[str, Any] = {"engine": "ltx-2.3", "weights_dir": str(self.weights_dir)}
@@ -87,16 +204,25 @@ class LTXEngine:
         import torch
 
         from ltx_serve.endpoints.safety import SafetyChecker
-        from ltx_serve.models.components import load_components
+        from ltx_serve.models.components import load_components, load_for_plan
+        from ltx_serve.models.memory_plan import apply_plan
         from ltx_serve.models.registry import ModelRegistry
 
         device = self.device_name
         if device.startswith("cuda") and not torch.cuda.is_available():
             logger.warning("device %r requested but CUDA is not available: running on CPU", device)
             device = "cpu"
+        self.device_name = device
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         started = time.perf_counter()
-        self.components = load_components(self.weights_dir, device=device, dtype=dtype, variant="dev")
+        self.memory_plan = self._choose_plan(device)
+        if device.startswith("cuda"):
+            self.components = load_for_plan(self.weights_dir, self.memory_plan, device=device, variant="dev")
+        else:
+            # `load_for_plan` loads bf16; the CPU keeps float32 (bf16 matmuls are slow there) and
+            # the same layout step, so a simulated plan behaves on CPU as it would on a GPU.
+            self.components = load_components(self.weights_dir, device=device, dtype=dtype, variant="dev")
+            apply_plan(self.components, self.memory_plan, device)
         self.registry = ModelRegistry(self.components)
         if is_tiny_preset(self.components.config):
             if not self._explicit_text_tokens:
@@ -110,6 +236,7 @@ class LTXEngine:
                 logger.warning(
                     "LoRA %r not found in %s: endpoints that need it answer 503", needed, self.weights_dir
                 )
+        self.accel = self._prepare_transformer(device, dtype)
         if self.components.text_encoder is not None:
             from ltx_serve.endpoints.prompt_expansion import load_processor
             from ltx_serve.models import layout
@@ -129,10 +256,42 @@ class LTXEngine:
             safety_checker=self.safety.describe(),
             text_max_tokens=self.text_max_tokens,
             expansion_max_tokens=self.expansion_max_tokens,
+            memory_plan=plan_summary(self.memory_plan),
+            accel=self.accel.describe(),
             load_seconds=round(time.perf_counter() - started, 2),
         )
         self._ready.set()
         logger.info("LTX engine ready: %s", self._info)
+
+    def _choose_plan(self, device: str) -> MemoryPlan:
+        """The memory plan for `device` (logged by `detect_plan`), honest about the CPU's float32."""
+        overrides = memory_overrides(self.settings)
+        plan = detect_plan(device, overrides)
+        if device.startswith("cuda"):
+            return plan
+        if overrides != MemoryOverrides():
+            logger.warning("memory settings %s are ignored on CPU: float32, everything resident", overrides)
+        # the CPU path loads float32 (see `load`), so the plan reports that instead of bf16
+        return replace(plan, weights_dtype="float32", compute_dtype="float32")  # type: ignore[arg-type]
+
+    def _prepare_transformer(self, device: str, dtype: Any) -> Any:
+        """Attention backends (mask-free choice, see the module docstring), opt-in compile + warm-up."""
+        from ltx_serve.accel.attention import detect_device_info
+        from ltx_serve.accel.prepare import AccelOptions, prepare_transformer
+
+        compile_ = self.settings.compile_transformer
+        options = AccelOptions(
+            needs_self_attn_mask=False,
+            compile=compile_,
+            warmup_shapes=preset_warmup_shapes(self.text_max_tokens) if compile_ else (),
+        )
+        return prepare_transformer(
+            self.components.transformer, detect_device_info(device), options, compute_dtype=dtype
+        )
+
+    def _text_encoder(self) -> Any:
+        """`with self._text_encoder() as gemma:` Gemma on its encoding device for the block only."""
+        return text_encoder_ready(self.components, self.memory_plan, self.device_name)
 
     def is_ready(self) -> bool:
         return self._ready.is_set()
@@ -173,15 +332,16 @@ class LTXEngine:
             return prompt
         from ltx_serve.endpoints.prompt_expansion import expand_prompt
 
-        expanded = expand_prompt(
-            c.text_encoder,
-            c.tokenizer,
-            prompt,
-            seed=seed,
-            image=image,
-            processor=self.processor,
-            max_new_tokens=self.expansion_max_tokens,
-        )
+        with self._text_encoder() as gemma:
+            expanded = expand_prompt(
+                gemma,
+                c.tokenizer,
+                prompt,
+                seed=seed,
+                image=image,
+                processor=self.processor,
+                max_new_tokens=self.expansion_max_tokens,
+            )
         if expanded is None:
             ctx.log("prompt expansion produced nothing usable; using the original prompt", "WARN")
             return prompt
@@ -258,6 +418,7 @@ class LTXEngine:
         soundtrack: Any,
     ) -> dict[str, Any]:
         """Run the sampler and stream its frames into the encoder; returns the file and safety samples."""
+        from ltx_serve.accel.attention import self_attention_mask_scope
         from ltx_serve.endpoints.safety import sample_indices
         from ltx_serve.endpoints.sampling import PlanInputs, centre_crop, generation_plan
         from ltx_serve.media.encode import VideoWriter, get_format
@@ -289,7 +450,15 @@ class LTXEngine:
         samples: list[Any] = []
         started = time.perf_counter()
         try:
-            result = generate(self.components, plan, lora_control=self.registry)
+            masked = needs_self_attention_mask(recipe)
+            with (
+                self_attention_mask_scope(self.components.transformer, self.accel.attention)
+                if masked
+                else nullcontext()
+            ):
+                result = generate(
+                    self.components, plan, lora_control=self.registry, text_encoder_scope=self._text_encoder
+                )
             timings["sampling"] = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
             if soundtrack is not None and (recipe.original_audio or result.waveform is None):

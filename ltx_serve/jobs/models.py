@@ -6,6 +6,7 @@ job is COMPLETED with a non-2xx `result_status`, which the result endpoint repla
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -72,12 +73,35 @@ class Job:
     error: str | None = None
     error_type: str | None = None
     file_ids: tuple[str, ...] = field(default_factory=tuple)
+    # What the engine reported about the output (`megapixels`); None for jobs that produced
+    # nothing and for rows written before the store kept metrics.
+    metrics: dict[str, float] | None = None
 
     @property
     def inference_time(self) -> float | None:
         if self.started_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+    @property
+    def megapixels(self) -> float | None:
+        """fal's billing quantity: 0 for a failed job (nothing is billed), None when unknown."""
+        if self.result_status is not None and self.result_status >= 400:
+            return 0.0
+        if self.metrics is None or "megapixels" not in self.metrics:
+            return None
+        return float(self.metrics["megapixels"])
+
+    @property
+    def billable_units(self) -> int | None:
+        """fal bills per megapixel, rounded up: the `x-fal-billable-units` header's value.
+
+        Rounded to whole pixels first, so float noise (2.0000000001) never adds a unit.
+        """
+        megapixels = self.megapixels
+        if megapixels is None:
+            return None
+        return math.ceil(round(megapixels, 6))
 
 
 REQUEST_TIMEOUT = "request_timeout"
@@ -92,5 +116,7 @@ class JobOutcome:
     error: str | None = None
     error_type: str | None = None
     file_ids: tuple[str, ...] = ()
+    # Engine-reported numbers kept with the job (`megapixels`), shown in the status `metrics`.
+    metrics: dict[str, float] | None = None
     # Requeue instead of completing (shutdown interrupted the job).
     requeue: bool = False

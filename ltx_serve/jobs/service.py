@@ -231,7 +231,12 @@ class JobService:
         else:
             body["logs"] = [e.to_fal() for e in self.jobs.logs(job.request_id)] if with_logs else None
         if job.status == JobStatus.COMPLETED:
-            body["metrics"] = {"inference_time": job.inference_time}
+            # fal reports inference_time; megapixels (0 for a failed job) is what the job is
+            # billed on, so callers can do their own cost accounting from the status alone.
+            metrics: dict[str, Any] = {"inference_time": job.inference_time}
+            if job.megapixels is not None:
+                metrics["megapixels"] = job.megapixels
+            body["metrics"] = metrics
             if job.result_status is not None and job.result_status >= 400:
                 body["error"] = job.error
                 body["error_type"] = job.error_type

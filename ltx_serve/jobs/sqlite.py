@@ -1,10 +1,11 @@
 """The single-host job backend: SQLite (WAL) in the data directory.
 
-One table row per job keeps inputs, state, owner, webhook, timings and the final status
-code + body (so a restart loses no queued job and no finished result); logs and file ids
-live in side tables. The table order (`seq`) *is* the queue: the worker always claims
-the lowest queued `seq`, so `queue_position` is an exact count. One connection guarded by
-a lock is plenty: every statement is sub-millisecond next to a multi-minute generation.
+One table row per job keeps inputs, state, owner, webhook, timings, the engine's metrics
+(megapixels, for cost accounting) and the final status code + body, so a restart loses no
+queued job and no finished result; logs and file ids live in side tables. The table order
+(`seq`) *is* the queue: the worker always claims the lowest queued `seq`, so
+`queue_position` is an exact count. One connection guarded by a lock is plenty: every
+statement is sub-millisecond next to a multi-minute generation.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_body TEXT,
     result_dropped INTEGER NOT NULL DEFAULT 0,
     error TEXT,
-    error_type TEXT
+    error_type TEXT,
+    metrics TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status_seq ON jobs(status, seq);
 CREATE TABLE IF NOT EXISTS job_logs (
@@ -59,6 +61,27 @@ CREATE INDEX IF NOT EXISTS job_files_req ON job_files(request_id);
 
 CANCELLED_BODY = {"detail": "Request cancelled by the client."}
 
+# Columns added after the first release: (name, SQL type). `CREATE TABLE IF NOT EXISTS` leaves
+# an existing data dir's table as it was, so each is added there on open.
+_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("metrics", "TEXT"),)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a jobs table created by an older ltx-serve up to the current columns.
+
+    Guarded twice: by the table's column list, and against a second process that added the
+    same column between the check and the ALTER (SQLite then says "duplicate column name").
+    """
+    existing = {row[1] for row in db.execute("PRAGMA table_info(jobs)").fetchall()}
+    for name, sql_type in _ADDED_COLUMNS:
+        if name in existing:
+            continue
+        try:
+            db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {sql_type}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc).lower():
+                raise
+
 
 class SqliteJobs:
     """Implements both `JobStore` and `JobQueue` over one SQLite database."""
@@ -70,6 +93,7 @@ class SqliteJobs:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        _migrate(self._db)
         self._lock = threading.RLock()
         self._wakeup = threading.Condition(self._lock)
         self._closed = False
@@ -105,6 +129,7 @@ class SqliteJobs:
             error=row["error"],
             error_type=row["error_type"],
             file_ids=tuple(f["file_id"] for f in files),
+            metrics=json.loads(row["metrics"]) if row["metrics"] is not None else None,
         )
 
     def _get_locked(self, request_id: str) -> Job | None:
@@ -142,7 +167,7 @@ class SqliteJobs:
             else:
                 self._db.execute(
                     "UPDATE jobs SET status=?, finished_at=?, result_status=?, result_body=?, error=?,"
-                    " error_type=? WHERE request_id=?",
+                    " error_type=?, metrics=? WHERE request_id=?",
                     (
                         JobStatus.COMPLETED,
                         time.time(),
@@ -150,6 +175,7 @@ class SqliteJobs:
                         json.dumps(outcome.body),
                         outcome.error,
                         outcome.error_type,
+                        json.dumps(outcome.metrics) if outcome.metrics is not None else None,
                         request_id,
                     ),
                 )

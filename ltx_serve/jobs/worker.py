@@ -168,7 +168,8 @@ class JobWorker:
             )
             if result.megapixels:
                 self.metrics.megapixels.labels(job.endpoint_id).inc(result.megapixels)
-            return JobOutcome(200, output, file_ids=file_ids)
+            # Kept with the job: the status `metrics` and `x-fal-billable-units` read it back.
+            return JobOutcome(200, output, file_ids=file_ids, metrics={"megapixels": result.megapixels})
         except JobCancelled as exc:
             if self._abort_current.is_set() and not self.jobs.is_cancel_requested(job.request_id):
                 return JobOutcome(0, None, requeue=True)

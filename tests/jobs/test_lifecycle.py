@@ -126,3 +126,28 @@ def test_unsettled_webhooks_are_resent_after_restart(tmp_path: Path) -> None:
         assert len(received) == 1  # settled: not sent again
     finally:
         server.shutdown()
+
+
+def test_upgrade_keeps_old_results_and_bills_new_jobs(tmp_path: Path) -> None:
+    """A data dir written before megapixels were stored: its finished job still answers (no
+    megapixels to report, so no billing header), and its queued job runs and is billed."""
+    from tests.jobs.test_sqlite import _old_data_dir
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _old_data_dir(data / "jobs.sqlite3", queued_payload=_payload(tmp_path))
+    with (
+        serve_in_thread(create_app(make_settings(data), FakeEngine())) as live,
+        httpx.Client(base_url=live.base_url) as c,
+    ):
+        old = c.get(f"/queue/{APP}/requests/old")
+        assert old.status_code == 200 and old.json() == {"ok": 1}
+        assert "x-fal-billable-units" not in old.headers
+        old_status = c.get(f"/queue/{APP}/requests/old/status").json()
+        assert set(old_status["metrics"]) == {"inference_time"}
+        wait_until(lambda: c.get(f"/queue/{APP}/requests/q/status").status_code == 200)
+        queued = c.get(f"/queue/{APP}/requests/q")
+        assert queued.status_code == 200 and queued.headers["x-fal-billable-units"] == "1"
+        metrics = c.get(f"/queue/{APP}/requests/q/status").json()["metrics"]
+        video = queued.json()["video"]
+        assert metrics["megapixels"] == video["width"] * video["height"] * video["num_frames"] / 1e6

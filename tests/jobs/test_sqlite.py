@@ -77,3 +77,92 @@ def test_expire_drops_old_finished_jobs_and_returns_their_files(tmp_path: Path) 
     assert jobs.expire(time.time() - 60) == []
     assert jobs.expire(time.time() + 1) == ["f0"]
     assert jobs.get("r0") is None and jobs.get("r1") is not None  # queued jobs never expire
+
+
+# The jobs table exactly as ltx-serve created it before metrics were stored.
+_OLD_JOBS_TABLE = """
+CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL UNIQUE,
+    endpoint_id TEXT NOT NULL,
+    payload TEXT,
+    owner TEXT NOT NULL DEFAULT '',
+    base_url TEXT NOT NULL DEFAULT '',
+    webhook_url TEXT,
+    webhook_done INTEGER NOT NULL DEFAULT 0,
+    sync_mode INTEGER NOT NULL DEFAULT 0,
+    start_deadline REAL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    result_status INTEGER,
+    result_body TEXT,
+    result_dropped INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    error_type TEXT
+);
+"""
+
+
+def _old_data_dir(path: Path, queued_payload: dict | None = None) -> None:
+    """A database as the previous release left it: one finished and one queued job."""
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(str(path))
+    db.executescript(_OLD_JOBS_TABLE)
+    now = time.time()
+    endpoint = "fal-ai/ltx-2.3-22b/video-to-video"
+    db.execute(
+        "INSERT INTO jobs(request_id, endpoint_id, payload, status, created_at, started_at, finished_at,"
+        " result_status, result_body) VALUES ('old', ?, '{}', 'COMPLETED', ?, ?, ?, 200, '{\"ok\": 1}')",
+        (endpoint, now - 3, now - 2, now),
+    )
+    db.execute(
+        "INSERT INTO jobs(request_id, endpoint_id, payload, status, created_at) VALUES ('q', ?, ?,"
+        " 'IN_QUEUE', ?)",
+        (endpoint, json.dumps(queued_payload or {}), now),
+    )
+    db.commit()
+    db.close()
+
+
+def test_store_keeps_megapixels_and_bills_whole_units_rounded_up(tmp_path: Path) -> None:
+    jobs = SqliteJobs(tmp_path / "j.db")
+    for i in range(3):
+        jobs.submit(new(i))
+    jobs.claim_next(0.1)
+    jobs.finish("r0", JobOutcome(200, {}, metrics={"megapixels": 1.0001}))
+    jobs.claim_next(0.1)
+    jobs.finish("r1", JobOutcome(200, {}, metrics={"megapixels": 2.0}))
+    jobs.claim_next(0.1)
+    jobs.finish("r2", JobOutcome(422, {"detail": []}, error="bad", error_type="validation_error"))
+    jobs.close()
+    reopened = SqliteJobs(tmp_path / "j.db")
+    r0, r1, r2 = (reopened.get(f"r{i}") for i in range(3))
+    assert r0 is not None and r0.metrics == {"megapixels": 1.0001}
+    assert (r0.megapixels, r0.billable_units) == (1.0001, 2)
+    assert r1 is not None and r1.billable_units == 2  # exact whole megapixels: no extra unit
+    assert r2 is not None and (r2.megapixels, r2.billable_units) == (0.0, 0)  # failures bill nothing
+
+
+def test_opening_a_data_dir_from_the_previous_release_adds_the_metrics_column(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    _old_data_dir(path)
+    jobs = SqliteJobs(path)
+    old = jobs.get("old")
+    assert old is not None and old.result_body == {"ok": 1} and old.inference_time is not None
+    assert old.metrics is None and old.megapixels is None and old.billable_units is None
+    assert jobs.position("q") == 0
+    claimed = jobs.claim_next(0.1)
+    assert claimed is not None and claimed.request_id == "q"
+    jobs.finish("q", JobOutcome(200, {}, metrics={"megapixels": 0.5}))
+    jobs.close()
+    # Opening again (the column now exists) is a no-op and keeps what was stored.
+    again = SqliteJobs(path)
+    done = again.get("q")
+    assert done is not None and done.megapixels == 0.5 and done.billable_units == 1
+    again.close()
