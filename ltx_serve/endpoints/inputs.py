@@ -139,16 +139,14 @@ def decode_conditions(
     video-to-video with audio_strength 1), else None (the generated audio is muxed)."""
     import torch
 
-    from ltx_serve.endpoints.audio_latents import encode_audio
     from ltx_serve.media.audio import decode_audio
     from ltx_serve.pipelines.conditioning import (
         ImageCondition,
         InitialVideo,
+        InputAudio,
         InputVideo,
-        LatentAudio,
         ReferenceVideo,
     )
-    from ltx_serve.pipelines.latents import AudioGrid
 
     size = (recipe.gen_width, recipe.gen_height)
     duration = recipe.num_frames / recipe.fps
@@ -179,11 +177,11 @@ def decode_conditions(
                 ImageCondition(torch.from_numpy(image), frame_index=cond.frame_index, strength=cond.strength)
             )
         elif isinstance(cond, InputAudioKeep):
+            # The sampler encodes it (16 kHz log-mel -> audio VAE) and, in stage 2, refines the
+            # stage-1 audio under a soft strength instead of restarting from the input.
             rate = int(components.audio_vae.config.sample_rate)
             audio = decode_audio(fetched.paths[cond.field], cond.field, sample_rate=rate, duration=duration)
-            frames_needed = AudioGrid.frames_for(recipe.num_frames, recipe.fps)
-            tokens = encode_audio(components.audio_vae, audio.samples, frames_needed)
-            items.append(LatentAudio(tokens, strength=cond.strength))
+            items.append(InputAudio(torch.from_numpy(audio.samples), strength=cond.strength))
             if recipe.original_audio or cond.strength >= 1.0:
                 native = fetched.audio_rates.get(cond.field, 48_000)
                 original = decode_audio(

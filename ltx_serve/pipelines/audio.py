@@ -79,6 +79,8 @@ def encode_audio(
 
     T = round(num_frames / fps * 25); the latents are cut to T (the waveform should already be
     trimmed/padded to the video's duration, e.g. by `media.audio.decode_audio(duration=...)`).
+    A waveform of exactly that duration can encode to one step fewer than T (the mel frames
+    round down): that last step is repeated. Audio any shorter is an error.
     """
     if waveform.ndim != 2 or waveform.shape[0] != 2:
         raise ValueError(f"expected a stereo waveform [2, N], got {tuple(waveform.shape)}")
@@ -86,6 +88,9 @@ def encode_audio(
     mel = log_mel(waveform, audio_vae.config.mel_bins).to(p.device, p.dtype)
     latent = audio_vae.encode(mel).latent_dist.mode().float()  # [1, C, T', M]
     frames = AudioGrid.frames_for(num_frames, fps)
-    if latent.shape[2] < frames:
-        raise ValueError(f"audio covers {latent.shape[2]} latent steps, the video needs {frames}")
+    have = latent.shape[2]
+    if have < frames - 1 or have == 0:
+        raise ValueError(f"audio covers {have} latent steps, the video needs {frames}")
+    if have < frames:
+        latent = torch.cat([latent, latent[:, :, -1:]], dim=2)
     return normalize_audio_tokens(pack_audio(latent[:, :, :frames]), audio_vae)
