@@ -1,7 +1,8 @@
 """The Engine protocol: what the job worker needs from whatever runs the model.
 
-The API and job layers only ever talk to an `Engine`. The real LTX-2.3 engine lives in
-`ltx_serve.pipelines`; API tests run a small deterministic engine kept under `tests/`.
+The API and job layers only ever talk to an `Engine`. The real LTX-2.3 engine is
+`ltx_serve.endpoints.engine` (over the sampler in `ltx_serve.pipelines`); API tests run a
+small deterministic engine kept under `tests/`.
 The engine is synchronous on purpose: it runs in the one GPU worker thread, and it
 checks `JobContext.raise_if_cancelled()` between denoising steps (cooperative cancel).
 """
