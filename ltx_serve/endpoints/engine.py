@@ -68,9 +68,12 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 class MissingModelFile(RequestError):
-    """A LoRA the endpoint's recipe needs is not installed: the operator's to fix."""
+    """A LoRA the endpoint's recipe needs is not installed: the operator's to fix.
 
-    status_code = 503
+    500, not 503: retrying (fal's JS client retries 503) cannot help until files are placed.
+    """
+
+    status_code = 500
 
 
 def is_tiny_preset(config: dict[str, Any]) -> bool:
@@ -234,7 +237,7 @@ class LTXEngine:
         for needed in (presets.DISTILLED_LORA, presets.UNION_LORA):
             if needed not in found:
                 logger.warning(
-                    "LoRA %r not found in %s: endpoints that need it answer 503", needed, self.weights_dir
+                    "LoRA %r not found in %s: endpoints that need it answer 500", needed, self.weights_dir
                 )
         self.accel = self._prepare_transformer(device, dtype)
         if self.components.text_encoder is not None:

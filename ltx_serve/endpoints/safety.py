@@ -16,7 +16,7 @@ error type for flagged content).
 When the folder is absent, the server logs so at start-up and `Settings.safety_missing` decides:
 `skip` (default: requests run unchecked and each job's log says so; the fal default of
 `enable_safety_checker=true` must not make a fresh install refuse everything) or `refuse`
-(requests with `enable_safety_checker=true` fail with 503 until the model is installed).
+(requests with `enable_safety_checker=true` get a 422 on that field until it is installed).
 Set it with `LTX_SERVE_SAFETY_MISSING=skip|refuse`.
 """
 
@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ltx_serve.errors import RequestError, ValidationFailed
+from ltx_serve.errors import FieldError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,15 @@ THRESHOLD = 0.5
 MissingPolicy = Literal["skip", "refuse"]
 
 
-class SafetyUnavailable(RequestError):
-    """The classifier is not installed and the operator chose `refuse`."""
+class SafetyUnavailable(FieldError):
+    """The classifier is not installed and the operator chose `refuse`.
 
-    status_code = 503
+    A 422 naming `enable_safety_checker`: the caller can opt out, and a 503 would only make
+    fal's JS client retry a request that cannot succeed.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("enable_safety_checker", message)
 
 
 class ContentFlagged(ValidationFailed):
@@ -97,7 +102,7 @@ class SafetyChecker:
                 "enable_safety_checker=true will %s",
                 folder,
                 MODEL_ID,
-                "run unchecked (LTX_SERVE_SAFETY_MISSING=skip)" if policy == "skip" else "be refused (503)",
+                "run unchecked (LTX_SERVE_SAFETY_MISSING=skip)" if policy == "skip" else "be refused (422)",
             )
             return cls(None, None, policy, folder=folder)
         from transformers import AutoImageProcessor, AutoModelForImageClassification

@@ -166,6 +166,28 @@ def test_missing_camera_lora_names_the_field(engine, make_ctx, files, media) -> 
     assert "ltx-2-19b-lora-camera-control-jib-up.safetensors" in err.value.errors[0]["msg"]
 
 
+def test_missing_union_lora_is_a_server_error_naming_the_file(
+    tiny_weights, make_ctx, files, media, tmp_path
+) -> None:
+    """The operator's problem, not the caller's: 500 (never 503, which fal's JS client would
+    retry) and the file to place."""
+    from ltx_serve.config import Settings
+    from ltx_serve.endpoints.engine import MissingModelFile, create_engine
+    from ltx_serve.models.catalog import BY_KEY
+
+    union = BY_KEY["ic_lora_union"].filename
+    partial = tmp_path / "weights"
+    partial.mkdir()
+    for item in tiny_weights.iterdir():
+        if item.name != union:
+            (partial / item.name).symlink_to(item)
+    engine = create_engine(Settings(weights_dir=partial, device="cpu", data_dir=tmp_path / "data"))
+    engine.load()
+    with pytest.raises(MissingModelFile) as err:
+        run(engine, make_ctx, files, REF, {"prompt": "x", "video_url": str(media["video"])})
+    assert err.value.status_code == 500 and union in err.value.message
+
+
 def test_cancel_between_steps(engine, files, media, tmp_path) -> None:
     from ltx_serve.endpoints.local_context import LocalJobContext
 

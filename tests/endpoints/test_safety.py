@@ -30,7 +30,8 @@ def test_absent_model_skip_logs_and_refuse_raises(tmp_path: Path, caplog: pytest
     refuse = s.SafetyChecker.load(tmp_path, "refuse")
     with pytest.raises(s.SafetyUnavailable) as err:
         refuse.before_run(True, lambda *a: None)
-    assert err.value.status_code == 503
+    assert err.value.status_code == 422
+    assert err.value.detail()[0]["loc"] == ["body", "enable_safety_checker"]
     assert refuse.before_run(False, lambda *a: None) is False  # the caller opted out
 
 
