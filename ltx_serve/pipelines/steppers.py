@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import torch
 
@@ -63,9 +63,13 @@ def renoise(
 
 @dataclass
 class Euler:
-    """First-order Euler on the velocity (ltx-core `EulerDiffusionStep`)."""
+    """First-order Euler on the velocity (ltx-core `EulerDiffusionStep`).
 
-    name: str = "euler"
+    Also the base of the other steppers: stateless, the schedule used as is; each subclass
+    overrides only what it changes (the step, the path, or per-stage state).
+    """
+
+    name: ClassVar[str] = "euler"
 
     def reset(self) -> None:
         return None
@@ -86,7 +90,7 @@ class Euler:
 
 
 @dataclass
-class EulerAncestral:
+class EulerAncestral(Euler):
     """Euler-ancestral for rectified flow.
 
     With eta in [0, 1]: step deterministically down to
@@ -96,13 +100,7 @@ class EulerAncestral:
     """
 
     eta: float = 1.0
-    name: str = "euler_ancestral"
-
-    def reset(self) -> None:
-        return None
-
-    def expand(self, sigmas: list[float]) -> list[float]:
-        return list(sigmas)
+    name: ClassVar[str] = "euler_ancestral"
 
     def step(
         self,
@@ -123,7 +121,7 @@ class EulerAncestral:
 
 
 @dataclass
-class GradientEstimation:
+class GradientEstimation(Euler):
     """ltx-core's gradient-estimating Euler (arXiv/openreview o2ND9v0CeK).
 
     The velocity used for the step is v_prev + gamma * (v - v_prev); the raw v is remembered
@@ -131,14 +129,11 @@ class GradientEstimation:
     """
 
     gamma: float = 2.0
-    name: str = "gradient_estimation"
+    name: ClassVar[str] = "gradient_estimation"
     _prev: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def reset(self) -> None:
         self._prev.clear()
-
-    def expand(self, sigmas: list[float]) -> list[float]:
-        return list(sigmas)
 
     def step(
         self,
@@ -161,7 +156,7 @@ class GradientEstimation:
 
 
 @dataclass
-class Restart:
+class Restart(Euler):
     """Restart sampling (Xu et al. 2023, "Restart Sampling for Improving Generative Processes").
 
     Rule: follow the schedule with Euler; the first time the path reaches a sigma <= `t_min`
@@ -175,10 +170,7 @@ class Restart:
     t_max: float = 0.7
     restarts: int = 1
     restart_steps: int = 3
-    name: str = "restart"
-
-    def reset(self) -> None:
-        return None
+    name: ClassVar[str] = "restart"
 
     def expand(self, sigmas: list[float]) -> list[float]:
         out: list[float] = []
@@ -191,17 +183,6 @@ class Restart:
                     for i in range(self.restart_steps + 1):
                         out.append(self.t_max + (s - self.t_max) * i / self.restart_steps)
         return out
-
-    def step(
-        self,
-        key: str,
-        x: torch.Tensor,
-        x0: torch.Tensor,
-        sigma: float,
-        sigma_next: float,
-        generator: torch.Generator | None,
-    ) -> torch.Tensor:
-        return euler_step(x, x0, sigma, sigma_next)
 
 
 def make_stepper(name: str, **kwargs: float) -> Stepper:
