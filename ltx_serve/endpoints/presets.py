@@ -177,6 +177,34 @@ class Recipe:
         return names
 
 
+def _recipe(
+    endpoint_id: str,
+    request: Any,
+    size: Size,
+    frames: FrameCount,
+    fps: float,
+    stage1: StageRecipe,
+    stage2: StageRecipe | None,
+    **rest: Any,
+) -> Recipe:
+    """The fields every endpoint fills the same way: geometry, whether audio is muxed, and the
+    negative prompt (kept only when a stage is guided, so unguided runs never encode it)."""
+    return Recipe(
+        endpoint_id=endpoint_id,
+        width=size.width,
+        height=size.height,
+        gen_width=size.gen_width,
+        gen_height=size.gen_height,
+        num_frames=frames.num_frames,
+        fps=float(fps),
+        stage1=stage1,
+        stage2=stage2,
+        negative_prompt=request.negative_prompt if stage1.guided else None,
+        mux_audio=bool(request.generate_audio),
+        **rest,
+    )
+
+
 # ------------------------------------------------------------------------------ schedules
 
 
@@ -282,20 +310,16 @@ def reference_recipe(
             f"num_frames {frames.requested} exceeds the IC-LoRA stability budget at "
             f"{size.width}x{size.height}; generating {frames.num_frames} frames"
         )
-    return Recipe(
-        endpoint_id=endpoint_id,
-        width=size.width,
-        height=size.height,
-        gen_width=size.gen_width,
-        gen_height=size.gen_height,
-        num_frames=frames.num_frames,
-        fps=float(fps),
-        stage1=stage1,
-        stage2=None,
-        negative_prompt=request.negative_prompt if stage1.guided else None,
+    return _recipe(
+        endpoint_id,
+        request,
+        size,
+        frames,
+        fps,
+        stage1,
+        None,
         conditions=tuple(conditions),
         user_loras=user,
-        mux_audio=bool(request.generate_audio),
         notes=tuple(notes),
     )
 
@@ -361,20 +385,16 @@ def video_to_video_recipe(
     conditions: list[Condition] = [InputVideoKeep(float(request.video_strength))]
     if input_has_audio:
         conditions.append(InputAudioKeep("video_url", float(request.audio_strength)))
-    recipe = Recipe(
-        endpoint_id=VIDEO_TO_VIDEO_ENDPOINT,
-        width=size.width,
-        height=size.height,
-        gen_width=size.gen_width,
-        gen_height=size.gen_height,
-        num_frames=frames.num_frames,
-        fps=float(fps),
-        stage1=stage1,
-        stage2=stage2,
-        negative_prompt=request.negative_prompt,
+    recipe = _recipe(
+        VIDEO_TO_VIDEO_ENDPOINT,
+        request,
+        size,
+        frames,
+        fps,
+        stage1,
+        stage2,
         conditions=tuple(conditions),
         camera_lora=camera,
-        mux_audio=bool(request.generate_audio),
     )
     recipe = apply_acceleration(recipe, str(getattr(request.acceleration, "value", request.acceleration)))
     if not recipe.stage1.guided:
@@ -446,19 +466,15 @@ def audio_to_video_recipe(request: Any, size: Size, frames: FrameCount, fps: flo
     conditions: list[Condition] = [InputAudioKeep("audio_url", 1.0)]
     if request.image_url:
         conditions.append(Keyframe("image_url", 0, float(request.image_strength)))
-    return Recipe(
-        endpoint_id=AUDIO_TO_VIDEO_ENDPOINT,
-        width=size.width,
-        height=size.height,
-        gen_width=size.gen_width,
-        gen_height=size.gen_height,
-        num_frames=frames.num_frames,
-        fps=float(fps),
-        stage1=stage1,
-        stage2=stage2,
-        negative_prompt=request.negative_prompt if stage1.guided else None,
+    return _recipe(
+        AUDIO_TO_VIDEO_ENDPOINT,
+        request,
+        size,
+        frames,
+        fps,
+        stage1,
+        stage2,
         conditions=tuple(conditions),
-        mux_audio=bool(request.generate_audio),
         original_audio=True,
     )
 
