@@ -124,7 +124,6 @@ def main() -> None:
         vocoder=c.vocoder,
     )
     pipe.set_progress_bar_config(disable=True)
-    v, a = FULL.video, FULL.audio
 
     def run_diffusers() -> object:
         return pipe(
@@ -137,15 +136,7 @@ def main() -> None:
             num_frames=frames,
             frame_rate=fps,
             sigmas=list(sigmas[:-1]),
-            guidance_scale=v.cfg,
-            stg_scale=v.stg,
-            modality_scale=v.modality,
-            guidance_rescale=v.rescale,
-            audio_guidance_scale=a.cfg,
-            audio_stg_scale=a.stg,
-            audio_modality_scale=a.modality,
-            audio_guidance_rescale=a.rescale,
-            spatio_temporal_guidance_blocks=[1],
+            **FULL.diffusers_kwargs(),
             latents=vn.clone(),
             audio_latents=denormalize_audio_tokens(an, c.audio_vae),
             max_sequence_length=128,

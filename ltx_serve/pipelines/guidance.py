@@ -89,6 +89,22 @@ class Guidance:
             out.append(Pass.ISOLATED)
         return tuple(out)
 
+    def diffusers_kwargs(self) -> dict[str, object]:
+        """The same guidance as diffusers' LTX2 pipeline arguments (all eight scales set
+        explicitly: its audio scales fall back to the video ones when left out)."""
+        v, a = self.video, self.audio
+        return {
+            "guidance_scale": v.cfg,
+            "stg_scale": v.stg,
+            "modality_scale": v.modality,
+            "guidance_rescale": v.rescale,
+            "audio_guidance_scale": a.cfg,
+            "audio_stg_scale": a.stg,
+            "audio_modality_scale": a.modality,
+            "audio_guidance_rescale": a.rescale,
+            "spatio_temporal_guidance_blocks": list(self.stg_blocks),
+        }
+
 
 @contextlib.contextmanager
 def isolate_samples(transformer: torch.nn.Module, keep: torch.Tensor | None) -> Iterator[None]:

@@ -49,7 +49,6 @@ def _noise(c, seed: int = 3):
 
 
 def _diffusers_kwargs(c, guidance: Guidance, video_noise, audio_noise):
-    v, a = guidance.video, guidance.audio
     return dict(
         prompt="a red fox running through snow",
         negative_prompt="blurry, static",
@@ -58,15 +57,7 @@ def _diffusers_kwargs(c, guidance: Guidance, video_noise, audio_noise):
         num_frames=FRAMES,
         frame_rate=FPS,
         sigmas=list(SIGMAS[:-1]),
-        guidance_scale=v.cfg,
-        stg_scale=v.stg,
-        modality_scale=v.modality,
-        guidance_rescale=v.rescale,
-        audio_guidance_scale=a.cfg,
-        audio_stg_scale=a.stg,
-        audio_modality_scale=a.modality,
-        audio_guidance_rescale=a.rescale,
-        spatio_temporal_guidance_blocks=list(guidance.stg_blocks),
+        **guidance.diffusers_kwargs(),
         use_cross_timestep=True,
         latents=video_noise.clone(),
         # diffusers normalises packed audio latents it is given: hand it de-normalised noise.

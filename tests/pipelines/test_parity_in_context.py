@@ -62,7 +62,6 @@ def _pipe(c, cls):
 
 
 def _common(guidance: Guidance) -> dict:
-    v, a = guidance.video, guidance.audio
     return dict(
         prompt="a dancer on a stage",
         negative_prompt="ugly",
@@ -71,14 +70,7 @@ def _common(guidance: Guidance) -> dict:
         num_frames=FRAMES,
         frame_rate=FPS,
         sigmas=list(SIGMAS[:-1]),
-        guidance_scale=v.cfg,
-        stg_scale=v.stg,
-        modality_scale=v.modality,
-        guidance_rescale=v.rescale,
-        audio_guidance_scale=a.cfg,
-        audio_stg_scale=a.stg,
-        audio_modality_scale=a.modality,
-        audio_guidance_rescale=a.rescale,
+        **guidance.diffusers_kwargs(),
         use_cross_timestep=True,
         generator=torch.Generator().manual_seed(SEED),
         max_sequence_length=128,
