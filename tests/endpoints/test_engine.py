@@ -13,6 +13,7 @@ from ltx_serve.endpoints import presets
 from ltx_serve.errors import FieldError, JobCancelled
 from ltx_serve.media.probe import probe
 from ltx_serve.schemas.validation import validate_input
+from tests.endpoints.conftest import assert_same_frames
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +64,9 @@ def test_reference_video_to_video(engine, make_ctx, files, media) -> None:
     assert set(result.timings) >= {"inputs", "sampling", "decode_encode"}
     # same seed, same video; another seed, another video
     again, _ = run(engine, make_ctx, files, REF, payload)
-    assert np.array_equal(frames_of(result.video.path), frames_of(again.video.path))
+    assert_same_frames(frames_of(result.video.path), frames_of(again.video.path))
     other, _ = run(engine, make_ctx, files, REF, {**payload, "seed": 99})
-    assert not np.array_equal(frames_of(result.video.path), frames_of(other.video.path))
+    assert np.mean(frames_of(result.video.path) != frames_of(other.video.path)) > 0.5
 
 
 def test_random_seed_is_reported_and_audio_can_be_dropped(engine, make_ctx, files, media) -> None:
