@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # Seconds a running job may take to finish after SIGTERM before it is cancelled
     # (and re-queued for the next start).
     shutdown_grace_s: float = Field(30.0, ge=0)
+    # Overlap jobs (ltx_serve.jobs.pipeline): fetch/decode the next job's inputs and encode the
+    # previous job's video while one denoises, when the engine's memory rule allows. The job
+    # claimed ahead shows IN_PROGRESS ("waiting for the GPU" in its logs). False: one job at a time.
+    overlap_jobs: bool = True
 
     webhook_max_attempts: int = Field(10, ge=1)
     webhook_backoff_s: float = Field(5.0, ge=0)

@@ -42,12 +42,6 @@ Modules, what each path does, and when the engine enables it
     STG's data-dependent branch is a graph break). `warmup(transformer, shapes)` runs the
     presets' shapes at start-up so requests reuse the compiled graphs. Opt-in until measured.
 
-`overlap` — CPU/IO work of one job hidden behind the GPU stage of another.
-    `OverlapRunner(pre, gpu, post, max_ahead=1, room_for_prefetch=...)`: the next job's input
-    fetch/decode/control rendering runs ahead on a thread, the previous job's video encode and
-    upload runs behind on another, the GPU stage stays on the worker thread. FIFO outcomes,
-    per-job errors and cancellations. For the job worker, once the engine exposes its stages.
-
 `prepare` — `prepare_transformer(transformer, device_info, AccelOptions(...))` runs
     attention -> compile -> warm-up in the order that works; call it once after the memory
     plan (which did any fp8 storage) and LoRA setup, before the engine reports ready.
@@ -58,7 +52,8 @@ UNVERIFIED without a GPU
 - Every speed claim: FA3 vs cuDNN vs flash-attn 2 vs SDPA on the real sequence lengths, the
   torch.compile speed-up (1.2-1.5x quoted by SGLang) and compile time at full size, the cost of
   per-Linear fp8 upcasts, the offload copy time (~1 s per 24 GB expected at PCIe 4 pinned
-  speed), and the overlap gain (which also depends on `pre`/`post` releasing the GIL).
+  speed), and the job-overlap gain (`ltx_serve.jobs.pipeline`; it also depends on the
+  host-side stages releasing the GIL).
 - Availability: whether FA3 (`flash_attn_interface`), flash-attn 2 and sageattention build and
   import against torch 2.13 on the target CUDA; whether cuDNN SDPA is enabled in the wheel.
 - Whether cuDNN SDPA would accept LTX2's broadcast additive masks (we never give it one).

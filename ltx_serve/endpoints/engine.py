@@ -1,12 +1,18 @@
 """`create_engine(settings)`: the LTX-2.3 engine behind the four fal endpoints.
 
 One resident model set (dev checkpoint, Gemma 3, upsampler) plus named LoRAs in the model
-registry serve every endpoint; per request the engine fetches and probes the inputs, fixes
-the geometry and the endpoint's recipe (`presets.py`), decodes the inputs into conditioning
-items (`inputs.py`), optionally expands the prompt (`prompt_expansion.py`), runs the sampler
-with progress/cancel hooks, streams the decoded frames into the encoder (centre-cropping
-two-stage output back to its 32-px size), muxes the generated audio or the caller's own
-(audio-to-video), runs the safety checker on sampled frames and reports megapixels.
+registry serve every endpoint. A request runs in three stages (the `StagedEngine` protocol,
+so the worker can overlap jobs):
+
+- `prepare` (host): fetch and probe the inputs, fix the geometry and the endpoint's recipe
+  (`presets.py`), fetch user LoRAs, decode the inputs into conditioning items (`inputs.py`);
+- `generate` (GPU): optionally expand the prompt (`prompt_expansion.py`), run the sampler with
+  progress/cancel hooks, decode the frames to host uint8 (centre-cropping two-stage output back
+  to its 32-px size), run the safety checker on sampled frames;
+- `finish` (host): encode the frames and mux the generated audio or the caller's own
+  (audio-to-video), report megapixels.
+
+`run` chains the three on one thread (CLI, bench).
 
 Settings (`ltx_serve.config.Settings`) read: `weights_dir`, `device` (falls back to CPU with
 a warning when CUDA is absent), `data_dir` (user-LoRA cache), `text_max_tokens`,
@@ -39,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -179,6 +185,32 @@ def preset_warmup_shapes(text_tokens: int) -> tuple[Any, ...]:
     return tuple(shapes)
 
 
+@dataclass(frozen=True)
+class PreparedJob:
+    """What `prepare` hands to `generate`: the recipe and decoded conditions, all in host memory."""
+
+    request: Any
+    recipe: presets.Recipe
+    seed: int
+    check_safety: bool
+    image: Any  # the first-frame image (numpy) prompt expansion may look at, if any
+    conditions: tuple[Any, ...]
+    lora_names: dict[str, str]
+    soundtrack: tuple[Any, int] | None  # the caller's audio to mux unchanged, at its own rate
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class GeneratedJob:
+    """What `generate` hands to `finish`: cropped uint8 frame chunks and the audio to mux."""
+
+    prepared: PreparedJob
+    prompt: str
+    frames: tuple[Any, ...]  # numpy [n, H, W, 3] uint8 chunks at the output size
+    audio: tuple[Any, int] | None  # ([2, N] float waveform, sample rate), None: no audio stream
+    timings: dict[str, float]
+
+
 class LTXEngine:
     """The Engine protocol over the resident LTX-2.3 components."""
 
@@ -199,6 +231,7 @@ class LTXEngine:
         self.accel: Any = None  # `accel.prepare.AccelState`: attention backends, compile
         self.on_progress: ProgressFn | None = None
         self._ready = threading.Event()
+        self._prefetch_allowed: bool | None = None
         self._info: dict[str, Any] = {"engine": "ltx-2.3", "weights_dir": str(self.weights_dir)}
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -351,22 +384,40 @@ class LTXEngine:
         ctx.log(f"expanded prompt: {expanded}")
         return expanded
 
+    def room_for_prefetch(self) -> bool:
+        """The memory rule for overlapping jobs (`memory_plan.prefetch_allowed`), logged on change."""
+        from ltx_serve.models.memory_plan import host_available_bytes, prefetch_allowed
+
+        if self.memory_plan is None:
+            return False
+        allowed, why = prefetch_allowed(
+            self.memory_plan, host_available_bytes(), on_gpu=self.device_name.startswith("cuda")
+        )
+        if allowed != self._prefetch_allowed:
+            self._prefetch_allowed = allowed
+            if allowed:
+                logger.info("job overlap on: the next job's inputs are prepared during denoising")
+            else:
+                logger.info("job overlap off (%s): jobs run one after another", why)
+        return allowed
+
     def run(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> EngineResult:
+        """One job start to end on the calling thread (CLI, bench); the worker calls the stages."""
+        return self.finish(self.generate(self.prepare(endpoint_id, request, ctx), ctx), ctx)
+
+    def prepare(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> PreparedJob:
+        """Host side: fetch and probe inputs, fix the recipe, fetch user LoRAs, decode conditions.
+
+        Runs beside another job's `generate`: it only reads the resident models (LoRAs are
+        parsed into the registry's cache, not activated).
+        """
         if not self.is_ready():
             raise EngineUnavailable("The model is still loading; retry when /ready answers 200.")
         from ltx_serve.endpoints.inputs import decode_conditions, probe_inputs
         from ltx_serve.endpoints.loras import prepare_user_loras
 
         req: Any = request
-        timings: dict[str, float] = {}
-        mark = time.perf_counter()
-
-        def lap(name: str) -> None:
-            nonlocal mark
-            now = time.perf_counter()
-            timings[name] = round(now - mark, 3)
-            mark = now
-
+        started = time.perf_counter()
         seed = int(req.seed) if req.seed is not None else secrets.randbelow(2**63)
         check_safety = self.safety.before_run(bool(getattr(req, "enable_safety_checker", False)), ctx.log)
         fetched = probe_inputs(req, ctx)
@@ -386,48 +437,36 @@ class LTXEngine:
         conditions, soundtrack = decode_conditions(
             req, fetched, recipe, self.components, weights_dir=self.weights_dir, log=ctx.log
         )
-        lap("inputs")
-        prompt = self._prompt(req, fetched.images.get("image_url"), seed, ctx)
-        lap("prompt")
-        encoded = self._sample_and_write(recipe, req, ctx, prompt, seed, conditions, names, soundtrack)
-        timings.update(encoded.pop("timings"))
-        mark = time.perf_counter()
-        video = encoded["video"]
-        if check_safety:
-            try:
-                score = self.safety.check(encoded["samples"])
-            except Exception:
-                video.path.unlink(missing_ok=True)
-                raise
-            ctx.log(f"safety checker: max NSFW score {score:.3f}")
-            lap("safety")
-        return EngineResult(
-            video=video.to_generated(),
+        return PreparedJob(
+            request=req,
+            recipe=recipe,
             seed=seed,
-            prompt=prompt,
-            megapixels=megapixels(video.width, video.height, video.num_frames),
-            timings=timings,
+            check_safety=check_safety,
+            image=fetched.images.get("image_url"),
+            conditions=tuple(conditions),
+            lora_names=names,
+            soundtrack=soundtrack,
+            timings={"inputs": round(time.perf_counter() - started, 3)},
         )
 
-    def _sample_and_write(
-        self,
-        recipe: presets.Recipe,
-        req: Any,
-        ctx: JobContext,
-        prompt: str,
-        seed: int,
-        conditions: list[Any],
-        names: dict[str, str],
-        soundtrack: Any,
-    ) -> dict[str, Any]:
-        """Run the sampler and stream its frames into the encoder; returns the file and safety samples."""
+    def generate(self, prepared: PreparedJob, ctx: JobContext) -> GeneratedJob:
+        """The GPU: prompt (expansion), sampling, VAE decode into host frames, safety check."""
         from ltx_serve.accel.attention import self_attention_mask_scope
         from ltx_serve.endpoints.safety import sample_indices
         from ltx_serve.endpoints.sampling import PlanInputs, centre_crop, generation_plan
-        from ltx_serve.media.encode import VideoWriter, get_format
         from ltx_serve.pipelines.sampler import generate
 
-        timings: dict[str, float] = {}
+        recipe, timings = prepared.recipe, dict(prepared.timings)
+        mark = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            timings[name] = round(now - mark, 3)
+            mark = now
+
+        prompt = self._prompt(prepared.request, prepared.image, prepared.seed, ctx)
+        lap("prompt")
 
         def on_step(stage: str, step: int, total: int, sigma: float) -> None:
             ctx.log(f"{stage}: step {step + 1}/{total} (sigma {sigma:.4f})")
@@ -438,20 +477,14 @@ class LTXEngine:
             recipe,
             PlanInputs(
                 prompt=prompt,
-                seed=seed,
-                conditions=tuple(conditions),
-                lora_names=names,
+                seed=prepared.seed,
+                conditions=prepared.conditions,
+                lora_names=prepared.lora_names,
                 max_sequence_length=self.text_max_tokens,
                 on_step=on_step,
                 check_cancel=ctx.raise_if_cancelled,
             ),
         )
-        output_type = str(getattr(getattr(req, "video_output_type", None), "value", None) or "X264 (.mp4)")
-        fmt = get_format(output_type)
-        path = Path(ctx.work_dir) / f"{ctx.request_id or 'output'}{fmt.extension}"
-        wanted = set(sample_indices(recipe.num_frames))
-        samples: list[Any] = []
-        started = time.perf_counter()
         try:
             masked = needs_self_attention_mask(recipe)
             with (
@@ -462,41 +495,71 @@ class LTXEngine:
                 result = generate(
                     self.components, plan, lora_control=self.registry, text_encoder_scope=self._text_encoder
                 )
-            timings["sampling"] = round(time.perf_counter() - started, 3)
-            started = time.perf_counter()
-            if soundtrack is not None and (recipe.original_audio or result.waveform is None):
-                audio, rate = soundtrack  # frozen input audio: mux the caller's waveform itself
-            elif result.waveform is not None:
-                audio, rate = result.waveform.numpy(), int(result.sample_rate or 48_000)
-            else:
-                audio, rate = None, None
-            mux = recipe.mux_audio and audio is not None
-            writer = VideoWriter(
-                path,
-                width=recipe.width,
-                height=recipe.height,
-                fps=recipe.fps,
-                output_type=output_type,
-                quality=str(getattr(req.video_quality, "value", req.video_quality)),
-                write_mode=str(getattr(req.video_write_mode, "value", req.video_write_mode)),
-                audio_sample_rate=rate if mux else None,
-            )
-            with writer:
-                if mux:
-                    writer.write_audio(audio, rate)
-                index = 0
-                for chunk in result.frames or ():
-                    ctx.raise_if_cancelled()
-                    frames = centre_crop(chunk, recipe.width, recipe.height).cpu().numpy()
-                    for i in range(frames.shape[0]):
-                        if index + i in wanted:
-                            samples.append(frames[i])
-                    index += frames.shape[0]
-                    writer.write(frames)
-            timings["decode_encode"] = round(time.perf_counter() - started, 3)
+            lap("sampling")
+            # The decoder streams chunks; keep them as host uint8 so the GPU is free for the next
+            # job while `finish` encodes (121 frames of 1280x720 are ~0.33 GB).
+            frames = []
+            for chunk in result.frames or ():
+                ctx.raise_if_cancelled()
+                frames.append(centre_crop(chunk, recipe.width, recipe.height).cpu().numpy())
+            lap("decode")
         finally:
             self.registry.clear_loras()
-        return {"video": writer.result, "samples": samples, "timings": timings}
+        if prepared.soundtrack is not None and (recipe.original_audio or result.waveform is None):
+            audio = prepared.soundtrack  # frozen input audio: mux the caller's waveform itself
+        elif result.waveform is not None:
+            audio = (result.waveform.numpy(), int(result.sample_rate or 48_000))
+        else:
+            audio = None
+        if prepared.check_safety:
+            wanted = sample_indices(recipe.num_frames)
+            every = [f for chunk in frames for f in chunk]
+            score = self.safety.check([every[i] for i in wanted if i < len(every)])
+            ctx.log(f"safety checker: max NSFW score {score:.3f}")
+            lap("safety")
+        return GeneratedJob(
+            prepared=prepared,
+            prompt=prompt,
+            frames=tuple(frames),
+            audio=audio if recipe.mux_audio else None,
+            timings=timings,
+        )
+
+    def finish(self, generated: GeneratedJob, ctx: JobContext) -> EngineResult:
+        """Host side: encode the frames (and mux the audio) into the requested container."""
+        from ltx_serve.media.encode import VideoWriter, get_format
+
+        req, recipe = generated.prepared.request, generated.prepared.recipe
+        started = time.perf_counter()
+        output_type = str(getattr(getattr(req, "video_output_type", None), "value", None) or "X264 (.mp4)")
+        fmt = get_format(output_type)
+        path = Path(ctx.work_dir) / f"{ctx.request_id or 'output'}{fmt.extension}"
+        audio = generated.audio
+        writer = VideoWriter(
+            path,
+            width=recipe.width,
+            height=recipe.height,
+            fps=recipe.fps,
+            output_type=output_type,
+            quality=str(getattr(req.video_quality, "value", req.video_quality)),
+            write_mode=str(getattr(req.video_write_mode, "value", req.video_write_mode)),
+            audio_sample_rate=audio[1] if audio is not None else None,
+        )
+        with writer:
+            if audio is not None:
+                writer.write_audio(*audio)
+            for frames in generated.frames:
+                ctx.raise_if_cancelled()
+                writer.write(frames)
+        video = writer.result
+        timings = {**generated.timings, "encode": round(time.perf_counter() - started, 3)}
+        return EngineResult(
+            video=video.to_generated(),
+            seed=generated.prepared.seed,
+            prompt=generated.prompt,
+            megapixels=megapixels(video.width, video.height, video.num_frames),
+            timings=timings,
+        )
 
 
 def create_engine(settings: Settings) -> LTXEngine:

@@ -3,8 +3,12 @@
 The API and job layers only ever talk to an `Engine`. The real LTX-2.3 engine is
 `ltx_serve.endpoints.engine` (over the sampler in `ltx_serve.pipelines`); API tests run a
 small deterministic engine kept under `tests/`.
-The engine is synchronous on purpose: it runs in the one GPU worker thread, and it
-checks `JobContext.raise_if_cancelled()` between denoising steps (cooperative cancel).
+The engine is synchronous on purpose: its GPU work runs in the one GPU worker thread, and
+it checks `JobContext.raise_if_cancelled()` between denoising steps (cooperative cancel).
+
+An engine that also implements `StagedEngine` lets the worker overlap jobs
+(`ltx_serve.jobs.pipeline`): the next job's `prepare` and the previous job's `finish` run on
+their own threads while `generate` holds the GPU. A plain `Engine` runs one job at a time.
 """
 
 from __future__ import annotations
@@ -82,3 +86,26 @@ class Engine(Protocol):
 
     def run(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> EngineResult:
         """Run one validated request (the endpoint's pydantic Input model)."""
+
+
+@runtime_checkable
+class StagedEngine(Engine, Protocol):
+    """An engine whose `run` is `finish(generate(prepare(...)))`, each part on its own thread.
+
+    Thread contract: `prepare` and `finish` may run concurrently with another job's
+    `generate`, so they must not change state `generate` uses (active LoRAs, resident models,
+    the text encoder's placement); `generate` calls are never concurrent with each other.
+    What `prepare` returns is held in host memory until the GPU is free.
+    """
+
+    def prepare(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> Any:
+        """Host-side work: fetch and decode inputs, render control video, fetch user LoRAs."""
+
+    def generate(self, prepared: Any, ctx: JobContext) -> Any:
+        """GPU work: prompt, sampling, VAE decode into host frames, safety check."""
+
+    def finish(self, generated: Any, ctx: JobContext) -> EngineResult:
+        """Host-side work: encode and mux the output file."""
+
+    def room_for_prefetch(self) -> bool:
+        """Whether another job's prepared inputs may be held now (the memory rule)."""

@@ -105,6 +105,7 @@ class JobService:
             on_change=self.events.notify,
             on_finished=self.webhooks.send_async,
             engine_ready=self.engine_ready,
+            overlap=settings.overlap_jobs,
         )
         self._janitor_stop = threading.Event()
 

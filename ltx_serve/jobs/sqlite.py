@@ -159,8 +159,11 @@ class SqliteJobs:
     def finish(self, request_id: str, outcome: JobOutcome) -> Job:
         with self._lock:
             if outcome.requeue:
+                # A graceful requeue (shutdown) is not a crash: the attempt is given back, so a
+                # job claimed ahead and returned unrun keeps its crash retry.
                 self._db.execute(
-                    "UPDATE jobs SET status=?, started_at=NULL WHERE request_id=?",
+                    "UPDATE jobs SET status=?, started_at=NULL, attempts=MAX(attempts-1, 0)"
+                    " WHERE request_id=?",
                     (JobStatus.IN_QUEUE, request_id),
                 )
                 self._wakeup.notify_all()

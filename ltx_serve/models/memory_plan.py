@@ -191,6 +191,42 @@ def _annotate(plan: MemoryPlan) -> MemoryPlan:
     return replace(plan, notes=(*plan.notes, *extra))
 
 
+# Job overlap (`ltx_serve.jobs.pipeline`): what a job claimed ahead may hold beside the running
+# one. Host: its decoded inputs and control video (~0.75 GB for 121 frames of 1080p RGB) plus the
+# previous job's finished frames, with room to spare. GPU: the depth / pose estimators that
+# render its control video run beside the denoise (DA-V2-Small and DWPose at 512 px).
+PREFETCH_HOST_RESERVE = 8 * GiB
+PREFETCH_GPU_RESERVE = 2 * GiB
+
+
+def prefetch_allowed(plan: MemoryPlan, host_available: int, on_gpu: bool) -> tuple[bool, str]:
+    """May the next job be pre-processed while this plan's job runs? (allowed, why not)."""
+    if plan.transformer == "group_offload":
+        return False, "the transformer streams from host memory (group offload)"
+    if on_gpu:
+        headroom = int(plan.free_bytes * (1 - SAFETY_MARGIN)) - plan.peak_bytes
+        if headroom < PREFETCH_GPU_RESERVE:
+            return False, f"GPU headroom {headroom / GiB:.1f} GiB < {PREFETCH_GPU_RESERVE / GiB:.0f} GiB"
+    if host_available < PREFETCH_HOST_RESERVE:
+        have, need = host_available / GiB, PREFETCH_HOST_RESERVE / GiB
+        return False, f"host memory available {have:.1f} GiB < {need:.0f} GiB"
+    return True, ""
+
+
+def host_available_bytes() -> int:
+    """Memory the kernel can give without swapping (`MemAvailable`; free pages elsewhere)."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
 def describe_for_doctor(
     total_vram_bytes: int | None, compute_capability: tuple[int, int] | str | None = None
 ) -> str:

@@ -114,10 +114,9 @@ def synthesize_media(folder: Path, geom: Geometry, names: Sequence[str]) -> dict
 def stage_rows(engine: Mapping[str, float], stages: Mapping[str, float], wall: float) -> dict[str, float]:
     """Table rows (keys ordered as `bench_report.STAGE_ORDER` expects) that add up to `wall`.
 
-    `engine` are the engine's laps (`inputs`, `decode_encode`: rounded to the millisecond),
-    `stages` the sampler's. `other` is what neither accounts for (noise set-up, the encoder's
-    open/close outside the loop, the engine's recipe and checks); rounding can make it or `encode` a hair
-    negative, which is shown as 0.
+    `engine` are the engine's laps (`inputs`, `encode`: rounded to the millisecond), `stages`
+    the sampler's. `other` is what neither accounts for (noise set-up, cropping the decoded
+    frames, the engine's recipe and checks); rounding can make it a hair negative, shown as 0.
     """
     rows = {
         "prompt_encode": stages.get("prompt_encode", 0.0),
@@ -131,9 +130,9 @@ def stage_rows(engine: Mapping[str, float], stages: Mapping[str, float], wall: f
     rows["decode_video"] = stages.get("vae_decode", 0.0)
     if "audio_decode" in stages:
         rows["decode_audio"] = stages["audio_decode"]
-    if "decode_encode" not in engine:
-        logger.warning("engine reported no 'decode_encode' lap (%s): encode is in 'other'", sorted(engine))
-    rows["encode"] = max(0.0, engine.get("decode_encode", rows["decode_video"]) - rows["decode_video"])
+    if "encode" not in engine:
+        logger.warning("engine reported no 'encode' lap (%s): encode is in 'other'", sorted(engine))
+    rows["encode"] = engine.get("encode", 0.0)
     if "lora_switch" in stages:
         rows["lora_switch"] = stages["lora_switch"]
     rows["other"] = max(0.0, wall - sum(rows.values()))

@@ -61,7 +61,7 @@ def test_reference_video_to_video(engine, make_ctx, files, media) -> None:
     steps = [m for _, m in ctx.logs if "stage1: step" in m]
     assert len(steps) == 8 and steps[-1].startswith("stage1: step 8/8")
     assert any("control video" in m for _, m in ctx.logs)
-    assert set(result.timings) >= {"inputs", "sampling", "decode_encode"}
+    assert set(result.timings) >= {"inputs", "prompt", "sampling", "decode", "encode"}
     # same seed, same video; another seed, another video
     again, _ = run(engine, make_ctx, files, REF, payload)
     assert_same_frames(frames_of(result.video.path), frames_of(again.video.path))

@@ -72,22 +72,34 @@ class FakeEngine:
         return {"engine": "fake", "device": "cpu", "steps": self.steps}
 
     def run(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> EngineResult:
-        self.calls.append(ctx.request_id)
+        return self._finish(self._generate(self._prepare(request, ctx), ctx), ctx)
+
+    # The same work in the three parts a `StagedEngine` exposes (see `StagedFakeEngine`).
+    def _prepare(self, request: BaseModel, ctx: JobContext) -> tuple[BaseModel, dict[str, Any]]:
         data = request.model_dump()
-        prompt = str(data.get("prompt", ""))
-        if "explode" in prompt:
-            raise RuntimeError("the fake engine was asked to explode")
         for name, value in data.items():
             if name.endswith("_url") and isinstance(value, str) and value:
                 local = ctx.fetch(value, name)
                 ctx.log(f"fetched {name} ({local.stat().st_size} bytes)")
-        seed = data.get("seed")
-        seed = int(seed) if seed is not None else 42
+        return request, data
+
+    def _generate(self, prepared: tuple[BaseModel, dict[str, Any]], ctx: JobContext) -> tuple[Any, ...]:
+        request, data = prepared
+        self.calls.append(ctx.request_id)
+        if "explode" in str(data.get("prompt", "")):
+            raise RuntimeError("the fake engine was asked to explode")
         for step in range(1, self.steps + 1):
             ctx.raise_if_cancelled()
             ctx.log(f"step {step}/{self.steps}")
             time.sleep(self.step_delay)
         ctx.raise_if_cancelled()
+        return request, data
+
+    def _finish(self, generated: tuple[Any, ...], ctx: JobContext) -> EngineResult:
+        request, data = generated
+        prompt = str(data.get("prompt", ""))
+        seed = data.get("seed")
+        seed = int(seed) if seed is not None else 42
         size = data.get("video_size", data.get("resolution"))
         width, height = DEFAULT_SIZE
         dims = None
@@ -116,6 +128,52 @@ class FakeEngine:
             megapixels=width * height * num_frames / 1e6,
             timings={"denoise": self.steps * self.step_delay},
         )
+
+
+@dataclass
+class StagedFakeEngine(FakeEngine):
+    """The fake as a `StagedEngine`: the worker overlaps its jobs. `pre_delay`/`post_delay`
+    stand for input decoding and video encoding; `timeline` records (event, request_id,
+    monotonic time) for "prepare-start", "generate-start", "generate-end", "finish-end"."""
+
+    pre_delay: float = 0.0
+    post_delay: float = 0.0
+    room: bool = True
+    timeline: list[tuple[str, str, float]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _mark(self, event: str, request_id: str) -> None:
+        with self._lock:
+            self.timeline.append((event, request_id, time.monotonic()))
+
+    def at(self, event: str, request_id: str) -> float:
+        return next(t for e, r, t in self.timeline if e == event and r == request_id)
+
+    def events(self, request_id: str) -> list[str]:
+        return [e for e, r, _ in self.timeline if r == request_id]
+
+    def prepare(self, endpoint_id: str, request: BaseModel, ctx: JobContext) -> Any:
+        self._mark("prepare-start", ctx.request_id)
+        prepared = self._prepare(request, ctx)
+        for _ in range(10):
+            ctx.raise_if_cancelled()
+            time.sleep(self.pre_delay / 10)
+        return prepared
+
+    def generate(self, prepared: Any, ctx: JobContext) -> Any:
+        self._mark("generate-start", ctx.request_id)
+        out = self._generate(prepared, ctx)
+        self._mark("generate-end", ctx.request_id)
+        return out
+
+    def finish(self, generated: Any, ctx: JobContext) -> EngineResult:
+        time.sleep(self.post_delay)
+        result = self._finish(generated, ctx)
+        self._mark("finish-end", ctx.request_id)
+        return result
+
+    def room_for_prefetch(self) -> bool:
+        return self.room
 
 
 def create_fake_engine(settings: Settings) -> FakeEngine:

@@ -17,6 +17,7 @@ from ltx_serve.models.memory_plan import (
     ModelSizes,
     apply_plan,
     plan_memory,
+    prefetch_allowed,
     text_encoder_ready,
 )
 from tests.models.fp8_checkpoint import write_fp8_checkpoint
@@ -57,6 +58,28 @@ def test_24gb_streams_the_transformer():
     p = _plan(24)
     assert p.fits and p.transformer == "group_offload"
     assert any("slower" in n for n in p.notes)
+
+
+@pytest.mark.parametrize(
+    ("gb", "host_gb", "allowed", "why"),
+    [
+        (141, 64, True, ""),
+        (80, 64, True, ""),  # ~7 GiB left beside the peak: room for the depth / pose estimators
+        (48, 64, True, ""),
+        (24, 64, False, "group offload"),  # the transformer streams from host memory
+        (141, 4, False, "host memory"),  # decoded inputs of another job would not fit in RAM
+    ],
+)
+def test_jobs_overlap_only_where_the_plan_leaves_room(gb, host_gb, allowed, why):
+    ok, reason = prefetch_allowed(_plan(gb), int(host_gb * GiB), on_gpu=True)
+    assert ok is allowed and why in reason
+
+
+def test_no_gpu_headroom_means_no_overlap_but_the_cpu_checks_only_host_memory():
+    tight = replace(_plan(80), free_bytes=int(_plan(80).peak_bytes / 0.95) + GiB)  # 1 GiB beside the peak
+    ok, why = prefetch_allowed(tight, 64 * GiB, on_gpu=True)
+    assert not ok and why.startswith("GPU headroom 0.9") and why.endswith("< 2 GiB")
+    assert prefetch_allowed(tight, 64 * GiB, on_gpu=False)[0]
 
 
 def test_plans_get_monotonically_cheaper_as_memory_shrinks():
