@@ -186,3 +186,15 @@ def test_result_maps_onto_the_engine_seam(tmp_path: Path) -> None:
     assert video.fps == pytest.approx(23.976, abs=1e-3)
     assert video.duration == pytest.approx(9 * 1001 / 24000)
     assert video.content_type == "video/mp4" and video.file_name == "seam.mp4"
+
+
+def test_x264_keeps_its_own_cpu_detection_without_avx512(tmp_path) -> None:
+    from ltx_serve.media.encode import x264_cpu_options
+
+    avx512 = "flags\t\t: fpu sse2 avx avx2 fma bmi1 bmi2 avx512f avx512dq avx512cd avx512bw avx512vl\n"
+    avx2 = "flags\t\t: fpu sse2 avx avx2 fma bmi1 bmi2\n"
+    (tmp_path / "a").write_text("processor\t: 0\n" + avx512)
+    (tmp_path / "b").write_text("processor\t: 0\n" + avx2)
+    assert x264_cpu_options.__wrapped__(str(tmp_path / "a")) == {"x264-params": "asm=AVX2,Cache64"}
+    assert x264_cpu_options.__wrapped__(str(tmp_path / "b")) == {}
+    assert x264_cpu_options.__wrapped__(str(tmp_path / "missing")) == {}
