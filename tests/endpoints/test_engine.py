@@ -36,12 +36,6 @@ def best_correlation(a: np.ndarray, b: np.ndarray, max_lag: int = 2048) -> float
     return max(float(np.corrcoef(a[lag : lag + n], core)[0, 1]) for lag in range(0, 2 * max_lag, 16))
 
 
-def frames_of(path: Path) -> np.ndarray:
-    from ltx_serve.media.decode import decode_video
-
-    return decode_video(path, "video").frames
-
-
 def test_reference_video_to_video(engine, make_ctx, files, media) -> None:
     payload = {
         "prompt": "a yellow disc bouncing",
