@@ -21,15 +21,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
-from ltx_serve.pipelines.conditioning import LatentAudio, ReferenceVideo
-from ltx_serve.pipelines.guidance import AUDIO_DEFAULT, OFF, VIDEO_DEFAULT, Guidance
-from ltx_serve.pipelines.latents import denormalize_audio_tokens
-from ltx_serve.pipelines.plan import GenerationPlan, StagePlan, stage2_default
-from ltx_serve.pipelines.sampler import generate
-from ltx_serve.pipelines.text import PromptEmbeddings, connect, gemma_hidden_states
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ltx_serve.pipelines.conditioning import LatentAudio, ReferenceVideo  # noqa: E402
+from ltx_serve.pipelines.guidance import AUDIO_DEFAULT, OFF, VIDEO_DEFAULT, Guidance  # noqa: E402
+from ltx_serve.pipelines.latents import denormalize_audio_tokens  # noqa: E402
+from ltx_serve.pipelines.plan import GenerationPlan, StagePlan, stage2_default  # noqa: E402
+from ltx_serve.pipelines.sampler import generate  # noqa: E402
+from ltx_serve.pipelines.text import PromptEmbeddings, connect, gemma_hidden_states  # noqa: E402
+from tests.pipelines.diffusers_reference import diffusers_pipeline  # noqa: E402
 
 logger = logging.getLogger("bench")
 FULL = Guidance(video=VIDEO_DEFAULT, audio=AUDIO_DEFAULT, stg_blocks=(1,))
@@ -77,8 +83,6 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_grad_enabled(False)
 
-    from diffusers import FlowMatchEulerDiscreteScheduler, LTX2Pipeline
-
     from ltx_serve.models.components import load_components
     from ltx_serve.models.tiny import make_tiny
     from ltx_serve.pipelines.schedules import ltx2
@@ -113,17 +117,7 @@ def main() -> None:
         output="latents",
         initial_noise=(vn, an),
     )
-    pipe = LTX2Pipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=c.vae,
-        audio_vae=c.audio_vae,
-        text_encoder=c.text_encoder,
-        tokenizer=c.tokenizer,
-        connectors=c.connectors,
-        transformer=c.transformer,
-        vocoder=c.vocoder,
-    )
-    pipe.set_progress_bar_config(disable=True)
+    pipe = diffusers_pipeline(c)
 
     def run_diffusers() -> object:
         return pipe(

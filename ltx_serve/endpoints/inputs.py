@@ -43,7 +43,13 @@ class FetchedInputs:
 def probe_inputs(request: Any, ctx: Any) -> FetchedInputs:
     """Fetch every media URL the request sets and describe it."""
     from ltx_serve.media.image import load_image
-    from ltx_serve.media.probe import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SECONDS, probe, require_video
+    from ltx_serve.media.probe import (
+        DEFAULT_MAX_PIXELS,
+        DEFAULT_MAX_SECONDS,
+        probe,
+        require_audio,
+        require_video,
+    )
 
     out = FetchedInputs()
     for name in URL_FIELDS:
@@ -71,16 +77,11 @@ def probe_inputs(request: Any, ctx: Any) -> FetchedInputs:
         img = out.images["image_url"]
         facts["image_size"] = (int(img.shape[1]), int(img.shape[0]))
     if "audio_url" in out.paths:
-        from ltx_serve.errors import FieldError
-
         info = probe(out.paths["audio_url"], "audio_url")
-        if info.audio is None:
-            raise FieldError(
-                "audio_url", "The file for 'audio_url' has no audio stream; send a file with sound."
-            )
-        facts["audio_duration"] = info.audio.duration or info.duration
-        if info.audio.sample_rate:
-            out.audio_rates["audio_url"] = info.audio.sample_rate
+        audio = require_audio(info, "audio_url")
+        facts["audio_duration"] = audio.duration or info.duration
+        if audio.sample_rate:
+            out.audio_rates["audio_url"] = audio.sample_rate
     out.facts = MediaFacts(**facts)
     return out
 

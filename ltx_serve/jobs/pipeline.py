@@ -138,14 +138,18 @@ class JobPipeline(Generic[J, P, G, R]):
     # -- threads --------------------------------------------------------------------------------
 
     def _may_claim(self) -> bool:
-        """Producer's rule, under the lock: idle system, or room for one more ahead."""
+        """Producer's rule, under the lock (jobs waiting in `_ready` count as in flight ahead)."""
         if self.max_ahead == 0:  # strictly one job at a time, its `post` included
             return not self._gpu_busy and self._in_flight_ahead == 0 and self._posts_pending == 0
-        if not self._gpu_busy and not self._ready and self._in_flight_ahead == 0:
-            return True
-        if not self._gpu_busy or self._in_flight_ahead >= self.max_ahead:
-            return False  # jobs already wait for the GPU: do not claim more yet
-        return self.room_for_prefetch()
+        if not self._gpu_busy:  # idle GPU: claim unless a job is already on its way to it
+            return self._in_flight_ahead == 0
+        return self._in_flight_ahead < self.max_ahead and self.room_for_prefetch()
+
+    def _release_claim(self) -> None:
+        """A claimed slot that will not reach the GPU (nothing claimed, or `pre` failed)."""
+        with self._cond:
+            self._in_flight_ahead -= 1
+            self._cond.notify_all()
 
     def _produce(self, feed: Callable[[float], J | None], stop: threading.Event) -> None:
         try:
@@ -155,26 +159,20 @@ class JobPipeline(Generic[J, P, G, R]):
                         self._cond.wait(_POLL_S)
                         continue
                     self._in_flight_ahead += 1
-                job = None
                 try:
                     job = feed(_POLL_S)
                 except Exception:
                     logger.exception("taking the next job failed; retrying")
                     stop.wait(1.0)
-                finally:
-                    if job is None:
-                        with self._cond:
-                            self._in_flight_ahead -= 1
-                            self._cond.notify_all()
+                    job = None
                 if job is None:
+                    self._release_claim()
                     continue
                 timings: dict[str, float] = {}
                 try:
                     out, timings["pre"] = self._stage("pre", self.pre, job)
                 except BaseException as exc:
-                    with self._cond:
-                        self._in_flight_ahead -= 1
-                        self._cond.notify_all()
+                    self._release_claim()
                     self._report_failure(job, "pre", exc, timings)
                     continue
                 with self._cond:

@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from ltx_serve.errors import FieldError
-from ltx_serve.media.probe import DEFAULT_MAX_SECONDS, open_media, probe
+from ltx_serve.media.probe import DEFAULT_MAX_SECONDS, open_media, probe, require_audio
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +64,8 @@ def decode_audio(
     ``max_seconds`` (checked on the container before decoding).
     """
     info = probe(path, field)
-    if info.audio is None:
-        raise FieldError(field, f"The file for '{field}' has no audio stream; send a file with sound.")
-    if info.audio.duration > max_seconds:
-        raise FieldError(
-            field,
-            f"The audio in '{field}' lasts {info.audio.duration:.1f}s; the limit is {max_seconds:.0f}s.",
-        )
-    mono = info.audio.channels == 1
+    audio_info = require_audio(info, field, max_seconds=max_seconds)
+    mono = audio_info.channels == 1
     resampler = av.AudioResampler(format="fltp", layout="mono" if mono else "stereo", rate=sample_rate)
     first = round(start * sample_rate)
     wanted = None if duration is None else round(duration * sample_rate)

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ltx_serve.errors import FieldError
-from ltx_serve.media.probe import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SECONDS, probe, require_video
+from ltx_serve.media.probe import (
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_SECONDS,
+    probe,
+    require_audio,
+    require_video,
+)
 from ltx_serve.media.timing import OutputTiming, resolve_timing
 
 
@@ -47,14 +52,7 @@ def audio_timing(
 ) -> OutputTiming:
     """Timing for audio-to-video: frames from the audio's duration at the requested fps."""
     info = probe(path, field)
-    if info.audio is None:
-        raise FieldError(field, f"The file for '{field}' has no audio stream; send a file with sound.")
-    if info.audio.duration > max_seconds:
-        raise FieldError(
-            field,
-            f"The audio in '{field}' lasts {info.audio.duration:.1f}s; the limit is {max_seconds:.0f}s.",
-        )
-    duration = info.audio.duration or info.duration
+    duration = require_audio(info, field, max_seconds=max_seconds).duration or info.duration
     return resolve_timing(
         requested_fps=requested_fps,
         requested_num_frames=requested_num_frames,

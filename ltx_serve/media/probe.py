@@ -194,3 +194,15 @@ def require_video(info: MediaInfo, field: str, *, max_seconds: float, max_pixels
             f"The video in '{field}' lasts {video.duration:.1f}s; the limit is {max_seconds:.0f}s. Trim it.",
         )
     return video
+
+
+def require_audio(info: MediaInfo, field: str, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> AudioInfo:
+    """The audio stream, or a FieldError saying what is wrong with the upload."""
+    if info.audio is None:
+        raise FieldError(field, f"The file for '{field}' has no audio stream; send a file with sound.")
+    if info.audio.duration > max_seconds:
+        raise FieldError(
+            field,
+            f"The audio in '{field}' lasts {info.audio.duration:.1f}s; the limit is {max_seconds:.0f}s.",
+        )
+    return info.audio

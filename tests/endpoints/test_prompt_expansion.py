@@ -46,6 +46,18 @@ def test_clean_expansion(raw: str, expected: str | None) -> None:
     assert pe.clean_expansion(raw) == expected
 
 
+# A 2-layer Gemma 3 language model: fast on CPU, with the tiny set's real tokenizer.
+SMALL_GEMMA_TEXT = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 1,
+    "head_dim": 16,
+    "max_position_embeddings": 8192,
+}
+
+
 @pytest.fixture(scope="module")
 def small_gemma(tiny_weights: Path):
     """A 2-layer Gemma 3 language model with the tiny set's real tokenizer (fast on CPU)."""
@@ -55,14 +67,8 @@ def small_gemma(tiny_weights: Path):
         tiny_weights / "gemma-3-12b-it-qat-q4_0-unquantized", local_files_only=True
     )
     config = Gemma3TextConfig(
+        **SMALL_GEMMA_TEXT,
         vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=8192,
         pad_token_id=tok.pad_token_id,
         eos_token_id=tok.eos_token_id,
         bos_token_id=tok.bos_token_id,
@@ -119,16 +125,7 @@ def small_vlm(tiny_weights: Path):
 
     folder = tiny_weights / "gemma-3-12b-it-qat-q4_0-unquantized"
     tok = AutoTokenizer.from_pretrained(folder, local_files_only=True, extra_special_tokens=SPECIAL)
-    text = Gemma3TextConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=8192,
-    )
+    text = Gemma3TextConfig(**SMALL_GEMMA_TEXT, vocab_size=len(tok))
     vision = SiglipVisionConfig(
         hidden_size=16,
         intermediate_size=32,

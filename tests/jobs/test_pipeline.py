@@ -38,8 +38,6 @@ class Recorder:
             self.log.append((what, job, time.perf_counter()))
 
     def pre(self, job: int) -> str:
-        with self.lock:
-            self.claimed_not_on_gpu.add(job)
         self._mark("pre-start", job)
         time.sleep(PRE)
         if job == 13:

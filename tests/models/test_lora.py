@@ -11,6 +11,7 @@ from ltx_serve.models.components import load_components
 from ltx_serve.models.errors import LoraFormatError
 from ltx_serve.models.lora import read_lora
 from ltx_serve.models.registry import LoraCache, ModelRegistry
+from tests.models.forward import tiny_transformer_forward
 from tests.models.ltx_reference import rel_err
 
 MODES = ["unfused", "fused"]
@@ -266,36 +267,15 @@ def test_loras_work_on_an_fp8_stored_transformer(six_block_dir, mode):
     reg.register_catalog_loras()
     base = _snapshot(c.transformer)
     with torch.no_grad():
-        plain = _forward_bf16(c.transformer)
+        plain = tiny_transformer_forward(c.transformer)[0]
         reg.set_loras({"distilled_lora": 0.5})
-        adapted = _forward_bf16(c.transformer)
+        adapted = tiny_transformer_forward(c.transformer)[0]
         reg.set_loras({})
     assert torch.isfinite(adapted).all() and not torch.equal(adapted, plain)
     after = _snapshot(c.transformer)
     assert all(
         torch.equal(base[k].view(torch.uint8), after[k].view(torch.uint8)) for k in base if base[k].numel()
     )
-
-
-def _forward_bf16(transformer) -> torch.Tensor:
-    cfg = transformer.config
-    g = torch.Generator().manual_seed(0)
-    out = transformer(
-        hidden_states=torch.randn(1, 8, cfg.in_channels, generator=g).bfloat16(),
-        audio_hidden_states=torch.randn(1, 4, cfg.audio_in_channels, generator=g).bfloat16(),
-        encoder_hidden_states=torch.randn(1, 8, cfg.cross_attention_dim, generator=g).bfloat16(),
-        audio_encoder_hidden_states=torch.randn(1, 8, cfg.audio_cross_attention_dim, generator=g).bfloat16(),
-        timestep=torch.full((1, 8), 500.0),
-        audio_timestep=torch.full((1, 4), 500.0),
-        sigma=torch.tensor([500.0]),
-        num_frames=2,
-        height=2,
-        width=2,
-        audio_num_frames=4,
-        use_cross_timestep=True,
-        return_dict=False,
-    )
-    return out[0].float()
 
 
 @pytest.mark.parametrize("adapt", [False, True])

@@ -20,6 +20,7 @@ from ltx_serve.models.memory_plan import (
     prefetch_allowed,
     text_encoder_ready,
 )
+from tests.models.forward import tiny_transformer_forward
 from tests.models.fp8_checkpoint import write_fp8_checkpoint
 
 HOPPER = (9, 0)
@@ -146,32 +147,6 @@ def _block(name: str) -> int | None:
     return int(parts[1]) if parts[0] == "transformer_blocks" else None
 
 
-def _forward(transformer) -> tuple[torch.Tensor, torch.Tensor]:
-    cfg = transformer.config
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        out = transformer(
-            hidden_states=torch.randn(1, 8, cfg.in_channels, generator=g, dtype=torch.bfloat16),
-            audio_hidden_states=torch.randn(1, 4, cfg.audio_in_channels, generator=g, dtype=torch.bfloat16),
-            encoder_hidden_states=torch.randn(
-                1, 8, cfg.cross_attention_dim, generator=g, dtype=torch.bfloat16
-            ),
-            audio_encoder_hidden_states=torch.randn(
-                1, 8, cfg.audio_cross_attention_dim, generator=g, dtype=torch.bfloat16
-            ),
-            timestep=torch.full((1, 8), 500.0),
-            audio_timestep=torch.full((1, 4), 500.0),
-            sigma=torch.tensor([500.0]),
-            num_frames=2,
-            height=2,
-            width=2,
-            audio_num_frames=4,
-            use_cross_timestep=True,
-            return_dict=False,
-        )
-    return out[0].float(), out[1].float()
-
-
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().mean() / b.abs().mean())
 
@@ -217,7 +192,10 @@ def test_fp8_plan_keeps_first_and_last_two_blocks_norms_and_embeddings_in_bf16(s
         assert gemma[name].dtype == torch.bfloat16, name
     # computes in bf16 from fp8 storage: close to the bf16 model, but really through fp8
     ref = load_components(six_block_dir, dtype=torch.bfloat16, text_encoder=False, upsampler=False)
-    (v, a), (ref_v, ref_a) = _forward(fp8_comps.transformer), _forward(ref.transformer)
+    (v, a), (ref_v, ref_a) = (
+        tiny_transformer_forward(fp8_comps.transformer),
+        tiny_transformer_forward(ref.transformer),
+    )
     assert torch.isfinite(v).all() and torch.isfinite(a).all()
     assert 0 < _rel(v, ref_v) < 0.10 and _rel(a, ref_a) < 0.10
 
@@ -348,7 +326,7 @@ def test_fp8_checkpoint_weights_are_kept_as_stored_and_rounded_once(fp8_file_dir
         assert torch.equal(lin.weight.view(torch.uint8), stored.view(torch.uint8))  # bits as in the file
         assert torch.equal(lin.weight_scale, scale)
         lin.register_forward_pre_hook(partial(_record_weight, seen, module_name))
-    v, a = _forward(tr)
+    v, a = tiny_transformer_forward(tr)
     assert torch.isfinite(v).all() and torch.isfinite(a).all()
     assert len(seen) == len(keys)  # every fp8 Linear ran
     twice_rounded_differs = False
@@ -373,26 +351,8 @@ def test_apply_group_offload_plan_runs(tiny_dir):
     assert p.transformer == "group_offload"
     c = load_for_plan(tiny_dir, p, device="cpu", upsampler=False)
     assert apply_plan  # same entry point the loader used
-    cfg = c.transformer.config
-    with torch.no_grad():
-        out = c.transformer(
-            hidden_states=torch.randn(1, 8, cfg.in_channels, dtype=torch.bfloat16),
-            audio_hidden_states=torch.randn(1, 4, cfg.audio_in_channels, dtype=torch.bfloat16),
-            encoder_hidden_states=torch.randn(1, 8, cfg.cross_attention_dim, dtype=torch.bfloat16),
-            audio_encoder_hidden_states=torch.randn(
-                1, 8, cfg.audio_cross_attention_dim, dtype=torch.bfloat16
-            ),
-            timestep=torch.full((1, 8), 500.0),
-            audio_timestep=torch.full((1, 4), 500.0),
-            sigma=torch.tensor([500.0]),
-            num_frames=2,
-            height=2,
-            width=2,
-            audio_num_frames=4,
-            use_cross_timestep=True,
-            return_dict=False,
-        )
-    assert torch.isfinite(out[0].float()).all()
+    video, _ = tiny_transformer_forward(c.transformer)
+    assert torch.isfinite(video).all()
 
 
 @pytest.mark.parametrize("gb", [24, 48, 80, 141])

@@ -22,6 +22,7 @@ from ltx_serve.pipelines.loras import PeftLoraControl
 from ltx_serve.pipelines.multiscale import upsample_latents
 from ltx_serve.pipelines.plan import GenerationPlan, StagePlan, stage2_default
 from ltx_serve.pipelines.sampler import generate
+from tests.pipelines.diffusers_reference import diffusers_pipeline
 
 W = H = 128
 FRAMES = 17
@@ -69,7 +70,7 @@ def test_two_stage_matches_diffusers_upsample_flow(tiny_components, call_counter
     stage-2 sigmas, every guidance scale neutral and `generator=manual_seed(seed)`: it draws the
     stage-2 video then audio noise in the same order and shapes as we do. Tolerance 1e-4.
     """
-    from diffusers import FlowMatchEulerDiscreteScheduler, LTX2LatentUpsamplePipeline, LTX2Pipeline
+    from diffusers import LTX2LatentUpsamplePipeline
 
     c = tiny_components
     vn, an = _noise(c)
@@ -77,17 +78,7 @@ def test_two_stage_matches_diffusers_upsample_flow(tiny_components, call_counter
         ours = generate(c, _plan(initial_noise=(vn, an)))
     assert calls.batch_sizes == [4] * 3 + [1] * 3
 
-    pipe = LTX2Pipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=c.vae,
-        audio_vae=c.audio_vae,
-        text_encoder=c.text_encoder,
-        tokenizer=c.tokenizer,
-        connectors=c.connectors,
-        transformer=c.transformer,
-        vocoder=c.vocoder,
-    )
-    pipe.set_progress_bar_config(disable=True)
+    pipe = diffusers_pipeline(c)
     common = dict(
         prompt="waves at dusk",
         negative_prompt="noise",

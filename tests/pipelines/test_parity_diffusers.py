@@ -23,6 +23,7 @@ from ltx_serve.pipelines.latents import (
 )
 from ltx_serve.pipelines.plan import GenerationPlan, StagePlan
 from ltx_serve.pipelines.sampler import generate
+from tests.pipelines.diffusers_reference import diffusers_pipeline
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
 
@@ -31,12 +32,6 @@ FRAMES = 17
 FPS = 24.0
 SIGMAS = (1.0, 0.8, 0.55, 0.3, 0.0)
 ATOL = 5e-5
-
-
-def _scheduler():
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
-    return FlowMatchEulerDiscreteScheduler()
 
 
 def _noise(c, seed: int = 3):
@@ -105,21 +100,9 @@ NEUTRAL = Guidance()
 
 @pytest.mark.parametrize("guidance", [NEUTRAL, FULL], ids=["no-guidance", "cfg-stg-modality-rescale"])
 def test_text_to_video_matches_diffusers(tiny_components, call_counter, guidance):
-    from diffusers import LTX2Pipeline
-
     c = tiny_components
     vn, an = _noise(c)
-    pipe = LTX2Pipeline(
-        scheduler=_scheduler(),
-        vae=c.vae,
-        audio_vae=c.audio_vae,
-        text_encoder=c.text_encoder,
-        tokenizer=c.tokenizer,
-        connectors=c.connectors,
-        transformer=c.transformer,
-        vocoder=c.vocoder,
-    )
-    pipe.set_progress_bar_config(disable=True)
+    pipe = diffusers_pipeline(c)
     ref_video, ref_audio = pipe(**_diffusers_kwargs(c, guidance, vn, an))
     with call_counter(c.transformer) as calls:
         ours = generate(c, _plan(guidance, (vn, an)))
@@ -156,17 +139,7 @@ def test_image_to_video_matches_diffusers(tiny_components, guidance):
     start = vn.clone()
     n0 = (H // 32) * (W // 32)
     start[:, :n0] = pack_video(image_latent)
-    pipe = LTX2ImageToVideoPipeline(
-        scheduler=_scheduler(),
-        vae=c.vae,
-        audio_vae=c.audio_vae,
-        text_encoder=c.text_encoder,
-        tokenizer=c.tokenizer,
-        connectors=c.connectors,
-        transformer=c.transformer,
-        vocoder=c.vocoder,
-    )
-    pipe.set_progress_bar_config(disable=True)
+    pipe = diffusers_pipeline(c, LTX2ImageToVideoPipeline)
     kwargs = _diffusers_kwargs(c, guidance, start, an)
     # The I2V pipeline only takes unpacked latents, which it normalises itself.
     kwargs["latents"] = denormalize_video(unpack_video(start, (FRAMES - 1) // 8 + 1, H // 32, W // 32), c.vae)

@@ -27,6 +27,7 @@ from ltx_serve.pipelines.guidance import Guidance, GuidanceParams
 from ltx_serve.pipelines.latents import denormalize_audio_tokens, denormalize_video, unpack_audio
 from ltx_serve.pipelines.plan import GenerationPlan, StagePlan
 from ltx_serve.pipelines.sampler import generate
+from tests.pipelines.diffusers_reference import diffusers_pipeline
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
 
@@ -42,23 +43,6 @@ CFG = Guidance(video=GuidanceParams(cfg=3.0), audio=GuidanceParams(cfg=4.0))
 def _frames(n: int, h: int, w: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randint(0, 256, (n, h, w, 3), generator=g, dtype=torch.uint8)
-
-
-def _pipe(c, cls):
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
-    pipe = cls(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=c.vae,
-        audio_vae=c.audio_vae,
-        text_encoder=c.text_encoder,
-        tokenizer=c.tokenizer,
-        connectors=c.connectors,
-        transformer=c.transformer,
-        vocoder=c.vocoder,
-    )
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def _common(guidance: Guidance) -> dict:
@@ -109,7 +93,7 @@ def test_reference_video_matches_diffusers_in_context(tiny_components, guidance,
     c = tiny_components
     ref = _frames(FRAMES, H // 2, W // 2, seed=1)
     ref_pil = [Image.fromarray(f.numpy()) for f in ref]
-    ref_video, ref_audio = _pipe(c, LTX2InContextPipeline)(
+    ref_video, ref_audio = diffusers_pipeline(c, LTX2InContextPipeline)(
         reference_conditions=[LTX2ReferenceCondition(frames=ref_pil, strength=strength)],
         reference_downscale_factor=2,
         **_common(guidance),
@@ -133,7 +117,7 @@ def test_first_frame_image_matches_diffusers_condition_pipeline(tiny_components)
     c = tiny_components
     img = _frames(1, 150, 200, seed=2)[0]
     cond = LTX2VideoCondition(frames=Image.fromarray(img.numpy()), index=0, strength=1.0, crf=0)
-    ref_video, ref_audio = _pipe(c, LTX2ConditionPipeline)(conditions=[cond], **_common(CFG))
+    ref_video, ref_audio = diffusers_pipeline(c, LTX2ConditionPipeline)(conditions=[cond], **_common(CFG))
     video, audio = _ours(c, CFG, [ImageCondition(img, frame_index=0, strength=1.0, crf=0)])
     torch.testing.assert_close(video, ref_video.float(), atol=ATOL, rtol=0)
     torch.testing.assert_close(audio, ref_audio.float(), atol=ATOL, rtol=0)

@@ -43,9 +43,9 @@ def test_distilled_two_stage_matches_ltx_pipelines(distilled):
     from ltx_core.components.noisers import GaussianNoiser
     from ltx_core.model.upsampler import upsample_video
     from ltx_core.types import VideoPixelShape
-    from ltx_pipelines.utils import ModelLedger, euler_denoising_loop
+    from ltx_pipelines.utils import ModelLedger
     from ltx_pipelines.utils.constants import DISTILLED_SIGMA_VALUES, STAGE_2_DISTILLED_SIGMA_VALUES
-    from ltx_pipelines.utils.helpers import denoise_audio_video, simple_denoising_func
+    from ltx_pipelines.utils.helpers import denoise_audio_video
     from ltx_pipelines.utils.types import PipelineComponents
 
     from ltx_serve.models import catalog
@@ -81,9 +81,7 @@ def test_distilled_two_stage_matches_ltx_pipelines(distilled):
     noiser = GaussianNoiser(generator=torch.Generator(device=cpu).manual_seed(SEED))
     stepper = EulerDiffusionStep()
 
-    def loop(sigmas, video_state, audio_state, stepper):
-        fn = simple_denoising_func(video_context=emb.video, audio_context=emb.audio, transformer=transformer)
-        return euler_denoising_loop(sigmas, video_state, audio_state, stepper, fn)
+    loop = _euler_loop(emb, transformer)
 
     with torch.no_grad():
         v1, a1 = denoise_audio_video(
@@ -117,6 +115,18 @@ def test_distilled_two_stage_matches_ltx_pipelines(distilled):
     torch.testing.assert_close(ours.video_latent, v2.latent.float(), atol=2e-4, rtol=0)
     audio = unpack_audio(ours.audio_latent, c.audio_vae.config.mel_bins // 4)
     torch.testing.assert_close(audio, a2.latent.float(), atol=2e-4, rtol=0)
+
+
+def _euler_loop(emb, transformer):
+    """ltx-pipelines' plain Euler loop over its simple denoising function, for these contexts."""
+    from ltx_pipelines.utils import euler_denoising_loop
+    from ltx_pipelines.utils.helpers import simple_denoising_func
+
+    def loop(sigmas, video_state, audio_state, stepper):
+        fn = simple_denoising_func(video_context=emb.video, audio_context=emb.audio, transformer=transformer)
+        return euler_denoising_loop(sigmas, video_state, audio_state, stepper, fn)
+
+    return loop
 
 
 def _items(c, attention_strength: float):
@@ -159,9 +169,9 @@ def test_first_frame_keyframe_and_reference_match_ltx_core(distilled, attention_
     from ltx_core.components.diffusion_steps import EulerDiffusionStep
     from ltx_core.components.noisers import GaussianNoiser
     from ltx_core.types import VideoPixelShape
-    from ltx_pipelines.utils import ModelLedger, euler_denoising_loop
+    from ltx_pipelines.utils import ModelLedger
     from ltx_pipelines.utils.constants import DISTILLED_SIGMA_VALUES
-    from ltx_pipelines.utils.helpers import denoise_audio_video, simple_denoising_func
+    from ltx_pipelines.utils.helpers import denoise_audio_video
     from ltx_pipelines.utils.types import PipelineComponents
 
     from ltx_serve.models import catalog
@@ -189,9 +199,7 @@ def test_first_frame_keyframe_and_reference_match_ltx_core(distilled, attention_
         dtype=f32, device=cpu, checkpoint_path=str(folder / catalog.BY_KEY["distilled"].filename)
     ).transformer()
 
-    def loop(sigmas, video_state, audio_state, stepper):
-        fn = simple_denoising_func(video_context=emb.video, audio_context=emb.audio, transformer=transformer)
-        return euler_denoising_loop(sigmas, video_state, audio_state, stepper, fn)
+    loop = _euler_loop(emb, transformer)
 
     with torch.no_grad():
         v, a = denoise_audio_video(
