@@ -33,8 +33,8 @@ if str(ROOT) not in sys.path:
 
 from ltx_serve.app import create_app  # noqa: E402
 from ltx_serve.config import Settings  # noqa: E402
-from ltx_serve.endpoints.engine import create_engine  # noqa: E402
-from ltx_serve.endpoints.synthetic import write_reference_video  # noqa: E402
+from ltx_serve.devtools.synthetic import write_reference_video  # noqa: E402
+from ltx_serve.engine.ltx import create_engine  # noqa: E402
 from ltx_serve.models.tiny import make_tiny  # noqa: E402
 from tests.fakes.live import serve_in_thread, wait_until  # noqa: E402
 

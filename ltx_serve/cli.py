@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from ltx_serve.control.cli import control
-from ltx_serve.endpoints.generate_cli import generate
+from ltx_serve.devtools.generate_cli import generate
 from ltx_serve.models.cli import weights_app
 from ltx_serve.ops.commands import bench, doctor, weights_download
 from ltx_serve.server import serve

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     weights_dir: Path | None = None
     device: str = "cuda"
-    engine: str = "ltx_serve.endpoints.engine:create_engine"
+    engine: str = "ltx_serve.engine.ltx:create_engine"
 
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # Seconds a running job may take to finish after SIGTERM before it is cancelled
     # (and re-queued for the next start).
     shutdown_grace_s: float = Field(30.0, ge=0)
-    # Overlap jobs (ltx_serve.jobs.pipeline): fetch/decode the next job's inputs and encode the
+    # Overlap jobs (ltx_serve.jobs.overlap): fetch/decode the next job's inputs and encode the
     # previous job's video while one denoises, when the engine's memory rule allows. The job
     # claimed ahead shows IN_PROGRESS ("waiting for the GPU" in its logs). False: one job at a time.
     overlap_jobs: bool = True
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(1800.0, ge=0)
     webhook_timeout_s: float = Field(15.0, gt=0)
 
-    # Engine tuning (ltx_serve.endpoints.engine). Gemma pads prompts to this many tokens (a
+    # Engine tuning (ltx_serve.engine.ltx). Gemma pads prompts to this many tokens (a
     # multiple of 128, the connectors' register count); default 1024 as upstream, 128 on the
     # tiny preset. Prompt expansion generates at most this many tokens (default 512; 16 tiny).
     text_max_tokens: int | None = Field(None, gt=0, multiple_of=128)

@@ -52,7 +52,7 @@ UNVERIFIED without a GPU
 - Every speed claim: FA3 vs cuDNN vs flash-attn 2 vs SDPA on the real sequence lengths, the
   torch.compile speed-up (1.2-1.5x quoted by SGLang) and compile time at full size, the cost of
   per-Linear fp8 upcasts, the offload copy time (~1 s per 24 GB expected at PCIe 4 pinned
-  speed), and the job-overlap gain (`ltx_serve.jobs.pipeline`; it also depends on the
+  speed), and the job-overlap gain (`ltx_serve.jobs.overlap`; it also depends on the
   host-side stages releasing the GIL).
 - Availability: whether FA3 (`flash_attn_interface`), flash-attn 2 and sageattention build and
   import against torch 2.13 on the target CUDA; whether cuDNN SDPA is enabled in the wheel.

@@ -1,13 +1,13 @@
 """The Engine protocol: what the job worker needs from whatever runs the model.
 
 The API and job layers only ever talk to an `Engine`. The real LTX-2.3 engine is
-`ltx_serve.endpoints.engine` (over the sampler in `ltx_serve.pipelines`); API tests run a
+`ltx_serve.engine.ltx` (over the sampler in `ltx_serve.pipelines`); API tests run a
 small deterministic engine kept under `tests/`.
 The engine is synchronous on purpose: its GPU work runs in the one GPU worker thread, and
 it checks `JobContext.raise_if_cancelled()` between denoising steps (cooperative cancel).
 
 An engine that also implements `StagedEngine` lets the worker overlap jobs
-(`ltx_serve.jobs.pipeline`): the next job's `prepare` and the previous job's `finish` run on
+(`ltx_serve.jobs.overlap`): the next job's `prepare` and the previous job's `finish` run on
 their own threads while `generate` holds the GPU. A plain `Engine` runs one job at a time.
 """
 

@@ -1,7 +1,7 @@
 """The GPU worker: takes jobs in FIFO order and runs them on the engine, one on the GPU at a time.
 
 One job on the GPU at a time is what keeps GPU memory predictable. With a `StagedEngine`
-the worker overlaps jobs (`ltx_serve.jobs.pipeline`): while job N denoises, job N+1 is
+the worker overlaps jobs (`ltx_serve.jobs.overlap`): while job N denoises, job N+1 is
 claimed (it turns IN_PROGRESS and logs "waiting for the GPU") and its inputs are fetched and
 decoded, and job N-1's video is encoded and stored. `overlap_jobs=False`, an engine without
 stages, or an engine whose memory rule says no, give the serial order. Job N's result is
@@ -33,7 +33,7 @@ from ltx_serve.jobs.context import WorkerJobContext
 from ltx_serve.jobs.metrics import JobMetrics, outcome_label
 from ltx_serve.jobs.models import Job, JobOutcome
 from ltx_serve.jobs.output import build_output
-from ltx_serve.jobs.pipeline import JobPipeline, Outcome
+from ltx_serve.jobs.overlap import JobPipeline, Outcome
 from ltx_serve.jobs.protocols import JobBackend
 from ltx_serve.logs import bound_request_id
 from ltx_serve.media.fetch import Fetcher, FetchPolicy

@@ -191,7 +191,7 @@ def _annotate(plan: MemoryPlan) -> MemoryPlan:
     return replace(plan, notes=(*plan.notes, *extra))
 
 
-# Job overlap (`ltx_serve.jobs.pipeline`): what a job claimed ahead may hold beside the running
+# Job overlap (`ltx_serve.jobs.overlap`): what a job claimed ahead may hold beside the running
 # one. Host: its decoded inputs and control video (~0.75 GB for 121 frames of 1080p RGB) plus the
 # previous job's finished frames, with room to spare. GPU: the depth / pose estimators that
 # render its control video run beside the denoise (DA-V2-Small and DWPose at 512 px).

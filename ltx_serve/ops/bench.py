@@ -94,7 +94,7 @@ def job_payload(name: str, geom: Geometry, media: Mapping[str, Path], steps: int
 
 def synthesize_media(folder: Path, geom: Geometry, names: Sequence[str]) -> dict[str, Path]:
     """Moving-shapes clips (with a stereo tone) and a tone file, written once per bench."""
-    from ltx_serve.endpoints.synthetic import write_reference_video, write_tone_file
+    from ltx_serve.devtools.synthetic import write_reference_video, write_tone_file
 
     folder.mkdir(parents=True, exist_ok=True)
     media = {
@@ -163,7 +163,7 @@ def measure_job(engine: Any, endpoint: str, payload: Mapping[str, Any], work_dir
     """Validate `payload`, run it on the loaded engine once, and measure it."""
     import torch
 
-    from ltx_serve.endpoints.local_context import LocalFiles, LocalJobContext
+    from ltx_serve.devtools.local_context import LocalFiles, LocalJobContext
     from ltx_serve.ops.flop_counter import FlopCounter
     from ltx_serve.pipelines.timing import observe_stages, synchronize
     from ltx_serve.schemas.validation import validate_input
@@ -270,7 +270,7 @@ def run_bench(
     import torch
 
     from ltx_serve.config import Settings
-    from ltx_serve.endpoints.engine import create_engine
+    from ltx_serve.engine.ltx import create_engine
 
     unknown = [j for j in jobs if j not in JOBS]
     if unknown or not jobs:

@@ -44,7 +44,7 @@ def e2e_weights(tiny_weights_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def e2e_live(e2e_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    from ltx_serve.endpoints.engine import create_engine
+    from ltx_serve.engine.ltx import create_engine
 
     settings = Settings(
         weights_dir=e2e_weights,
@@ -79,7 +79,7 @@ def fal(e2e_live: Live) -> Iterator[fal_client.SyncClient]:
 def inputs(fal: fal_client.SyncClient, e2e_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Inputs:
     from PIL import Image
 
-    from ltx_serve.endpoints.synthetic import write_reference_video, write_tone_file
+    from ltx_serve.devtools.synthetic import write_reference_video, write_tone_file
 
     root = tmp_path_factory.mktemp("e2e-inputs")
     video = write_reference_video(root / "ref.mp4", width=160, height=96, num_frames=17)

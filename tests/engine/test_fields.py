@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ltx_serve.endpoints import presets
-from ltx_serve.endpoints.local_context import LocalFiles, LocalJobContext
+from ltx_serve.devtools.local_context import LocalFiles, LocalJobContext
+from ltx_serve.engine import recipes as presets
 from ltx_serve.engine.protocol import EngineResult
 from ltx_serve.media.probe import probe
 from ltx_serve.schemas.validation import validate_input
@@ -307,7 +307,7 @@ def test_v2v_stg_scales_change_the_output(
     the perturbed pass equals the conditional one and the STG scales cannot show. This test
     points STG at the tiny model's last block (1), which is what block 28 is to the 48-block
     model: a block that exists. The scales then act as documented."""
-    from ltx_serve.endpoints import sampling
+    from ltx_serve.engine import sampling
 
     original = sampling.stage_plan
     monkeypatch.setattr(

@@ -74,8 +74,8 @@ def generate(
 ) -> None:
     """Run one request through the LTX-2.3 engine and write the result to OUT."""
     from ltx_serve.config import Settings
-    from ltx_serve.endpoints.engine import LTXEngine
-    from ltx_serve.endpoints.local_context import LocalFiles, LocalJobContext
+    from ltx_serve.devtools.local_context import LocalFiles, LocalJobContext
+    from ltx_serve.engine.ltx import LTXEngine
     from ltx_serve.errors import RequestError, ValidationFailed
     from ltx_serve.schemas.registry import get_endpoint
     from ltx_serve.schemas.validation import validate_input

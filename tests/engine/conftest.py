@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ltx_serve.config import Settings
-from ltx_serve.endpoints.local_context import LocalFiles, LocalJobContext
+from ltx_serve.devtools.local_context import LocalFiles, LocalJobContext
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def engine_settings(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="session")
 def engine(engine_settings: Settings):
-    from ltx_serve.endpoints.engine import create_engine
+    from ltx_serve.engine.ltx import create_engine
 
     eng = create_engine(engine_settings)
     eng.load()
@@ -39,7 +39,7 @@ def engine(engine_settings: Settings):
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from ltx_serve.endpoints.synthetic import write_reference_video, write_tone_file
+    from ltx_serve.devtools.synthetic import write_reference_video, write_tone_file
 
     root = tmp_path_factory.mktemp("endpoints-media")
     return {

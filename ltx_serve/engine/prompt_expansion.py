@@ -39,7 +39,7 @@ def system_prompt(kind: str) -> str:
     if kind not in ("t2v", "i2v"):
         raise ValueError(f"kind must be t2v or i2v, got {kind!r}")
     text = (
-        resources.files("ltx_serve.endpoints")
+        resources.files("ltx_serve.engine")
         .joinpath(f"prompts/gemma_{kind}_system_prompt.txt")
         .read_text("utf-8")
     )

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from ltx_serve.config import Settings
-from ltx_serve.endpoints.engine import LTXEngine, is_tiny_preset, resolve_weights_dir
+from ltx_serve.engine.ltx import LTXEngine, is_tiny_preset, resolve_weights_dir
 from ltx_serve.models.presets import LTX23_CONFIG, TINY_CONFIG
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ltx_serve.endpoints.presets import Recipe, Scales, StageRecipe
+from ltx_serve.engine.recipes import Recipe, Scales, StageRecipe
 from ltx_serve.pipelines.conditioning import LatentItem, PixelItem
 from ltx_serve.pipelines.guidance import Guidance, GuidanceParams
 from ltx_serve.pipelines.plan import GenerationPlan, StagePlan, StepCallback

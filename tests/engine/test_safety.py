@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ltx_serve.endpoints import safety as s
+from ltx_serve.engine import safety as s
 from ltx_serve.errors import ValidationFailed
 
 from .conftest import tiny_nsfw_classifier
@@ -57,7 +57,7 @@ def test_clean_frames_pass(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_engine_deletes_flagged_output(engine, make_ctx, files, media, tmp_path: Path) -> None:
-    from ltx_serve.endpoints.presets import REFERENCE_ENDPOINT
+    from ltx_serve.engine.recipes import REFERENCE_ENDPOINT
     from ltx_serve.schemas.validation import validate_input
 
     tiny_nsfw_classifier(tmp_path / s.FOLDER_NAME, nsfw=True)

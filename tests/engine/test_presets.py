@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ltx_serve.endpoints import presets as p
+from ltx_serve.engine import recipes as p
 from ltx_serve.schemas.audio_to_video import AudioToVideoInput
 from ltx_serve.schemas.reference_video_to_video import ReferenceVideoToVideoInput
 from ltx_serve.schemas.reference_video_to_video_lora import ReferenceVideoToVideoLoraInput

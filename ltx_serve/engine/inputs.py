@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ltx_serve.endpoints.presets import (
+from ltx_serve.engine.recipes import (
     InputAudioKeep,
     InputVideoKeep,
     Keyframe,

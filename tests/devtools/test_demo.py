@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ltx_serve.endpoints import demo
+from ltx_serve.devtools import demo
 
 
 def test_fal_client_is_redirected_like_the_readme_says(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +32,7 @@ def test_weights_without_a_checkpoint_fall_back_to_tiny(tmp_path: Path, tiny_wei
 
 
 def test_synthetic_reference_video_has_motion_and_sound(tmp_path: Path) -> None:
-    from ltx_serve.endpoints.synthetic import write_reference_video
+    from ltx_serve.devtools.synthetic import write_reference_video
     from ltx_serve.media.decode import decode_video
     from ltx_serve.media.probe import probe
 

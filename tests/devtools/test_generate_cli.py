@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ltx_serve.endpoints.generate_cli import generate
+from ltx_serve.devtools.generate_cli import generate
 
 
 def _app() -> typer.Typer:

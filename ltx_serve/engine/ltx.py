@@ -53,8 +53,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ltx_serve.config import Settings
-from ltx_serve.endpoints import presets
-from ltx_serve.endpoints.geometry import megapixels
+from ltx_serve.engine import recipes as presets
+from ltx_serve.engine.geometry import megapixels
 from ltx_serve.engine.protocol import EngineResult, JobContext
 from ltx_serve.errors import EngineUnavailable, FieldError, RequestError
 from ltx_serve.models.memory_plan import (
@@ -239,7 +239,7 @@ class LTXEngine:
     def load(self) -> None:
         import torch
 
-        from ltx_serve.endpoints.safety import SafetyChecker
+        from ltx_serve.engine.safety import SafetyChecker
         from ltx_serve.models.components import load_components, load_for_plan
         from ltx_serve.models.memory_plan import apply_plan
         from ltx_serve.models.registry import ModelRegistry
@@ -274,7 +274,7 @@ class LTXEngine:
                 )
         self.accel = self._prepare_transformer(device, dtype)
         if self.components.text_encoder is not None:
-            from ltx_serve.endpoints.prompt_expansion import load_processor
+            from ltx_serve.engine.prompt_expansion import load_processor
             from ltx_serve.models import layout
             from ltx_serve.models.catalog import BY_KEY
 
@@ -366,7 +366,7 @@ class LTXEngine:
         if c.text_encoder is None:
             ctx.log("prompt expansion skipped: no Gemma loaded", "WARN")
             return prompt
-        from ltx_serve.endpoints.prompt_expansion import expand_prompt
+        from ltx_serve.engine.prompt_expansion import expand_prompt
 
         with self._text_encoder() as gemma:
             expanded = expand_prompt(
@@ -413,8 +413,8 @@ class LTXEngine:
         """
         if not self.is_ready():
             raise EngineUnavailable("The model is still loading; retry when /ready answers 200.")
-        from ltx_serve.endpoints.inputs import decode_conditions, probe_inputs
-        from ltx_serve.endpoints.loras import prepare_user_loras
+        from ltx_serve.engine.inputs import decode_conditions, probe_inputs
+        from ltx_serve.engine.user_loras import prepare_user_loras
 
         req: Any = request
         started = time.perf_counter()
@@ -452,8 +452,8 @@ class LTXEngine:
     def generate(self, prepared: PreparedJob, ctx: JobContext) -> GeneratedJob:
         """The GPU: prompt (expansion), sampling, VAE decode into host frames, safety check."""
         from ltx_serve.accel.attention import self_attention_mask_scope
-        from ltx_serve.endpoints.safety import sample_indices
-        from ltx_serve.endpoints.sampling import PlanInputs, centre_crop, generation_plan
+        from ltx_serve.engine.safety import sample_indices
+        from ltx_serve.engine.sampling import PlanInputs, centre_crop, generation_plan
         from ltx_serve.pipelines.sampler import generate
 
         recipe, timings = prepared.recipe, dict(prepared.timings)
@@ -563,5 +563,5 @@ class LTXEngine:
 
 
 def create_engine(settings: Settings) -> LTXEngine:
-    """Engine factory for `ltx-serve serve --engine ltx_serve.endpoints.engine:create_engine`."""
+    """Engine factory for `ltx-serve serve --engine ltx_serve.engine.ltx:create_engine`."""
     return LTXEngine(settings)

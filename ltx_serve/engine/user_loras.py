@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ltx_serve.endpoints.presets import UserLora
+from ltx_serve.engine.recipes import UserLora
 from ltx_serve.errors import FieldError
 
 logger = logging.getLogger(__name__)

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 
 from ltx_serve.config import Settings
-from ltx_serve.endpoints import engine as engine_module
-from ltx_serve.endpoints import presets
-from ltx_serve.endpoints.engine import (
+from ltx_serve.engine import ltx as engine_module
+from ltx_serve.engine import recipes as presets
+from ltx_serve.engine.ltx import (
     memory_overrides,
     needs_self_attention_mask,
     preset_warmup_shapes,
 )
 from ltx_serve.models.memory_plan import GiB, MemoryOverrides, plan_memory
 from ltx_serve.schemas.validation import validate_input
-from tests.endpoints.conftest import generated_frames
+from tests.engine.conftest import generated_frames
 
 HOPPER = (9, 0)
 QUICK = {"enable_prompt_expansion": False, "enable_safety_checker": False}

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ltx_serve.endpoints import presets
+from ltx_serve.engine import recipes as presets
 from ltx_serve.errors import FieldError, JobCancelled
 from ltx_serve.media.probe import probe
 from ltx_serve.schemas.validation import validate_input
-from tests.endpoints.conftest import generated_frames
+from tests.engine.conftest import generated_frames
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +147,7 @@ def test_video_to_video_frozen_audio_is_muxed_unchanged(engine, make_ctx, files,
         "seed": 4,
     }
     result, _ = run(engine, make_ctx, files, presets.VIDEO_TO_VIDEO_ENDPOINT, payload)
-    from ltx_serve.endpoints.synthetic import tone
+    from ltx_serve.devtools.synthetic import tone
     from ltx_serve.media.audio import decode_audio
 
     out = decode_audio(result.video.path, "video", sample_rate=48_000)
@@ -168,7 +168,7 @@ def test_missing_union_lora_is_a_server_error_naming_the_file(
     """The operator's problem, not the caller's: 500 (never 503, which fal's JS client would
     retry) and the file to place."""
     from ltx_serve.config import Settings
-    from ltx_serve.endpoints.engine import MissingModelFile, create_engine
+    from ltx_serve.engine.ltx import MissingModelFile, create_engine
     from ltx_serve.models.catalog import BY_KEY
 
     union = BY_KEY["ic_lora_union"].filename
@@ -185,7 +185,7 @@ def test_missing_union_lora_is_a_server_error_naming_the_file(
 
 
 def test_cancel_between_steps(engine, files, media, tmp_path) -> None:
-    from ltx_serve.endpoints.local_context import LocalJobContext
+    from ltx_serve.devtools.local_context import LocalJobContext
 
     request = validate_input(
         REF,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ltx_serve.endpoints.loras import cache_file, filter_branch, is_audio_module, sha256_file, write_lora
+from ltx_serve.engine.user_loras import cache_file, filter_branch, is_audio_module, sha256_file, write_lora
 from ltx_serve.models.lora import read_lora
 
 

@@ -103,7 +103,7 @@ def start_server(weights: Path, out: Path, port: int, *, device: str) -> subproc
         "--data-dir",
         str(out / "server-data"),
         "--engine",
-        "ltx_serve.endpoints.engine:create_engine",
+        "ltx_serve.engine.ltx:create_engine",
     ]
     log = (out / "server.log").open("ab")
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -172,7 +172,7 @@ def run_demo(out: Path, weights: Path | None, *, device: str = "cpu", ready_time
     """Run the whole demo; returns the downloaded MP4's path."""
     import httpx
 
-    from ltx_serve.endpoints.synthetic import write_reference_video
+    from ltx_serve.devtools.synthetic import write_reference_video
 
     out.mkdir(parents=True, exist_ok=True)
     weights_dir, tiny = prepare_weights(weights, out)

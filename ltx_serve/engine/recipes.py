@@ -2,7 +2,7 @@
 
 A `Recipe` is plain data (no torch): which LoRAs at which scale in which stage, the sigma
 schedule, the stepper, the guidance scales per modality, and the conditioning items to
-build. `ltx_serve.endpoints.plan` turns it into the sampler's `GenerationPlan` once the
+build. `ltx_serve.engine.sampling` turns it into the sampler's `GenerationPlan` once the
 input media are decoded. Keeping this layer pure lets the tests prove that every request
 field changes the recipe as docs/endpoints.md says, without a model.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ltx_serve.endpoints.geometry import FrameCount, Size
+from ltx_serve.engine.geometry import FrameCount, Size
 
 REFERENCE_ENDPOINT = "fal-ai/ltx-2.3-quality/reference-video-to-video"
 REFERENCE_LORA_ENDPOINT = "fal-ai/ltx-2.3-quality/reference-video-to-video/lora"
@@ -498,7 +498,7 @@ def build_recipe(
     endpoint_id: str, request: Any, facts: MediaFacts, *, downscale_factor: int = UNION_DOWNSCALE_FACTOR
 ) -> Recipe:
     """Geometry + preset for one validated request."""
-    from ltx_serve.endpoints import geometry as g
+    from ltx_serve.engine import geometry as g
 
     if endpoint_id in (REFERENCE_ENDPOINT, REFERENCE_LORA_ENDPOINT):
         if facts.video_size is None:

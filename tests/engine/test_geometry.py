@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from ltx_serve.endpoints import geometry as g
+from ltx_serve.engine import geometry as g
 from ltx_serve.schemas.common import ImageSize, VideoSizePreset
 
 

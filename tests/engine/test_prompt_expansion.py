@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ltx_serve.endpoints import prompt_expansion as pe
+from ltx_serve.engine import prompt_expansion as pe
 
 
 def test_system_prompts_are_upstreams_without_attribution_header() -> None:
