@@ -1,8 +1,11 @@
-"""Turn an `EngineResult` into the endpoint's output JSON (`{video: VideoFile, seed, prompt}`).
+"""Turn an `EngineResult` into the endpoint's output JSON (`{video: VideoFile, seed, prompt}`)
+and the job's extras.
 
 The file goes into the file store and the output carries its `/files/` URL, built from the
 base URL the job was submitted under (or `public_base_url`). With `sync_mode` the video is
 inlined as a data URI instead and nothing is stored, as fal's in-memory repository does.
+Extras (stage timings, by-product files such as the control video) are kept apart from the
+output, so fal clients see exactly fal's output shape.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ltx_serve.engine.protocol import EngineResult
+from ltx_serve.engine.protocol import EngineResult, GeneratedVideo
 from ltx_serve.schemas import EndpointSpec
 from ltx_serve.storage.files import FileStore, guess_content_type, safe_file_name
 
@@ -41,17 +44,7 @@ def build_output(
         stored = files.put_path(video.path, name, content_type, owner)
         url, size, name, file_ids = stored.url(base_url), stored.size, stored.name, (stored.file_id,)
     output: dict[str, Any] = {
-        "video": {
-            "url": url,
-            "content_type": content_type,
-            "file_name": name,
-            "file_size": size,
-            "width": video.width,
-            "height": video.height,
-            "fps": video.fps,
-            "duration": video.duration,
-            "num_frames": video.num_frames,
-        },
+        "video": _video_file(video, url, content_type, name, size),
         "seed": result.seed,
         "prompt": result.prompt,
     }
@@ -61,3 +54,37 @@ def build_output(
         except ValidationError:
             logger.exception("engine output does not match %s; answering it unvalidated", spec.output_model)
     return output, file_ids
+
+
+def build_extras(
+    result: EngineResult, files: FileStore, owner: str, base_url: str, sync_mode: bool
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The job's extras JSON and the ids of the by-product files it stored.
+
+    `sync_mode` keeps the request out of the history, so its by-products are not stored.
+    """
+    extras: dict[str, Any] = {"timings": dict(result.timings)} if result.timings else {}
+    file_ids: list[str] = []
+    if not sync_mode:
+        for key, video in result.extras.items():
+            name = safe_file_name(video.file_name or video.path.name, video.content_type)
+            content_type = guess_content_type(name, video.content_type)
+            stored = files.put_path(video.path, name, content_type, owner)
+            file_ids.append(stored.file_id)
+            extras[key] = _video_file(video, stored.url(base_url), content_type, stored.name, stored.size)
+    return extras, tuple(file_ids)
+
+
+def _video_file(video: GeneratedVideo, url: str, content_type: str, name: str, size: int) -> dict[str, Any]:
+    """fal's `VideoFile` JSON."""
+    return {
+        "url": url,
+        "content_type": content_type,
+        "file_name": name,
+        "file_size": size,
+        "width": video.width,
+        "height": video.height,
+        "fps": video.fps,
+        "duration": video.duration,
+        "num_frames": video.num_frames,
+    }
