@@ -33,18 +33,17 @@ def build_output(
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Returns the output JSON and the ids of files it stored (for retention)."""
     video = result.video
-    name = safe_file_name(video.file_name or video.path.name, video.content_type)
-    content_type = guess_content_type(name, video.content_type)
     file_ids: tuple[str, ...] = ()
     if sync_mode:
+        name, content_type = _name_and_type(video)
         data = video.path.read_bytes()
         url = f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
-        size = len(data)
+        video_json = _video_file(video, url, content_type, name, len(data))
     else:
-        stored = files.put_path(video.path, name, content_type, owner)
-        url, size, name, file_ids = stored.url(base_url), stored.size, stored.name, (stored.file_id,)
+        video_json, file_id = _store(video, files, owner, base_url)
+        file_ids = (file_id,)
     output: dict[str, Any] = {
-        "video": _video_file(video, url, content_type, name, size),
+        "video": video_json,
         "seed": result.seed,
         "prompt": result.prompt,
     }
@@ -67,12 +66,21 @@ def build_extras(
     file_ids: list[str] = []
     if not sync_mode:
         for key, video in result.extras.items():
-            name = safe_file_name(video.file_name or video.path.name, video.content_type)
-            content_type = guess_content_type(name, video.content_type)
-            stored = files.put_path(video.path, name, content_type, owner)
-            file_ids.append(stored.file_id)
-            extras[key] = _video_file(video, stored.url(base_url), content_type, stored.name, stored.size)
+            extras[key], file_id = _store(video, files, owner, base_url)
+            file_ids.append(file_id)
     return extras, tuple(file_ids)
+
+
+def _name_and_type(video: GeneratedVideo) -> tuple[str, str]:
+    name = safe_file_name(video.file_name or video.path.name, video.content_type)
+    return name, guess_content_type(name, video.content_type)
+
+
+def _store(video: GeneratedVideo, files: FileStore, owner: str, base_url: str) -> tuple[dict[str, Any], str]:
+    """Put the file in the file store: its `VideoFile` JSON (a `/files/` URL) and file id."""
+    name, content_type = _name_and_type(video)
+    stored = files.put_path(video.path, name, content_type, owner)
+    return _video_file(video, stored.url(base_url), content_type, stored.name, stored.size), stored.file_id
 
 
 def _video_file(video: GeneratedVideo, url: str, content_type: str, name: str, size: int) -> dict[str, Any]:

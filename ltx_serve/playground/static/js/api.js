@@ -144,10 +144,9 @@ export async function mediaSrc(url) {
   if (!blobs.has(path)) {
     blobs.set(
       path,
-      fetch(path, { headers: authHeaders() }).then(async (response) => {
-        if (!response.ok) return url;
-        return URL.createObjectURL(await response.blob());
-      }),
+      fetch(path, { headers: authHeaders() })
+        .then(async (response) => (response.ok ? URL.createObjectURL(await response.blob()) : url))
+        .catch(() => url),
     );
   }
   return blobs.get(path);

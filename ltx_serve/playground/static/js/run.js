@@ -42,18 +42,19 @@ export class Run {
     this.done = this.start();
   }
 
-  /** Resolves with the history item of the finished request (null if it never got one). */
+  /** Resolves with the history item of the finished request (null if it never got one);
+   * never rejects: a failure is shown on the card. */
   async start() {
     try {
       this.submitted = await api(`/queue/${this.endpointId}`, { method: "POST", body: this.input });
+      this.el.dataset.requestId = this.submitted.request_id;
+      this.idText.textContent = this.submitted.request_id;
+      this.onStatus(this.submitted);
+      return await this.follow();
     } catch (error) {
       this.fail(error);
       return null;
     }
-    this.el.dataset.requestId = this.submitted.request_id;
-    this.idText.textContent = this.submitted.request_id;
-    this.onStatus(this.submitted);
-    return this.follow();
   }
 
   async follow() {
@@ -62,10 +63,7 @@ export class Run {
       try {
         last = (await streamStatus(this.submitted.status_url, (e) => this.onStatus(e), this.abort.signal)) || last;
       } catch (error) {
-        if (attempt >= 5) {
-          this.fail(error);
-          return null;
-        }
+        if (attempt >= 5) throw error;
       }
       if (!(last && last.status === "COMPLETED")) await sleep(1000); // stream cut: reconnect
     }
