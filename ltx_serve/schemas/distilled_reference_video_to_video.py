@@ -111,7 +111,10 @@ class DistilledReferenceVideoToVideoTail(FalBaseModel):
 
 
 class DistilledReferenceVideoToVideoInput(
-    DistilledReferenceVideoToVideoTail, SecondPass, DistilledSamplerOptions, DistilledReferenceVideoToVideoHead
+    DistilledReferenceVideoToVideoTail,
+    SecondPass,
+    DistilledSamplerOptions,
+    DistilledReferenceVideoToVideoHead,
 ):
     pass
 

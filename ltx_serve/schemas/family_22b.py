@@ -244,7 +244,9 @@ class GuidanceKnobs(FalBaseModel):
         3,
         ge=0,
         le=10,
-        description="The modality scale for the video. Controls the ratio between video and audio modalities.",
+        description=(
+            "The modality scale for the video. Controls the ratio between video and audio modalities."
+        ),
     )
     audio_cfg_scale: float = Field(
         7,
@@ -277,7 +279,9 @@ class GuidanceKnobs(FalBaseModel):
         3,
         ge=0,
         le=10,
-        description="The modality scale for the audio. Controls the ratio between video and audio modalities.",
+        description=(
+            "The modality scale for the audio. Controls the ratio between video and audio modalities."
+        ),
     )
     gradient_estimation_gamma: float = Field(
         2,

@@ -16,7 +16,6 @@ from ltx_serve.schemas.common import (
     FalBaseModel,
     MediaUrl,
     SizeSpec,
-    VideoFile,
     VideoOutput,
     VideoQuality,
     VideoSizePreset,
@@ -58,7 +57,9 @@ class QualityImageToVideoInput(FalBaseModel):
     num_frames: int = Field(121, ge=9, le=481, description="The number of frames to generate.")
     resolution: SizeSpec = Field(
         VideoSizePreset.AUTO,
-        description="The size of the generated video. 'auto' derives the size from the input image aspect ratio.",
+        description=(
+            "The size of the generated video. 'auto' derives the size from the input image aspect ratio."
+        ),
     )
     frames_per_second: float = Field(
         24,
@@ -116,8 +117,4 @@ class QualityImageToVideoInput(FalBaseModel):
 
 
 class QualityImageToVideoOutput(VideoOutput):
-    """fal's quality-family output wording (its `ExtendVideoOutput`)."""
-
-    video: VideoFile = Field(description="The generated video file.")
-    seed: int = Field(description="The seed used for generation.")
-    prompt: str = Field(description="The prompt used for generation.")
+    """The quality family's `{video, seed, prompt}` as its reference page (seed 001) words it."""
