@@ -46,16 +46,10 @@ _CAMERA_TEXT = (
 )
 
 
-class FixedSizePreset(StrEnum):
-    """fal's presets without `auto`: text-to-video has no input to take a size from."""
-
-    SQUARE_HD = "square_hd"
-    SQUARE = "square"
-    PORTRAIT_4_3 = "portrait_4_3"
-    PORTRAIT_16_9 = "portrait_16_9"
-    LANDSCAPE_4_3 = "landscape_4_3"
-    LANDSCAPE_16_9 = "landscape_16_9"
-
+FixedSizePreset = StrEnum(
+    "FixedSizePreset", {p.name: p.value for p in VideoSizePreset if p is not VideoSizePreset.AUTO}
+)
+"""fal's presets without `auto`: text-to-video has no input to take a size from."""
 
 FixedSizeSpec = ImageSize | FixedSizePreset
 """`ImageSize | Enum` where the enum has no `auto` (fal's text-to-video `video_size`)."""

@@ -12,7 +12,6 @@ and where the fields beyond the excerpts come from.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from ltx_serve.schemas import image_to_video as i2v
 from ltx_serve.schemas import quality_image_to_video as qi
 from ltx_serve.schemas import text_to_video as t2v
 
-from .seed_pages import SeedField
+from .seed_pages import SeedField, llms_fields
 
 PAGES_DIR = Path(__file__).parent / "fal_pages"
 
@@ -240,35 +239,18 @@ _HEAD = re.compile(r"^- \*\*`(\w+)`\*\* \(`([^`]+)`, _(required|optional)_\):$")
 
 
 def llms_page_fields(text: str) -> list[PageField]:
-    """The field bullets of an llms.txt page (format as in seed_pages.llms_fields), with each
-    field's description. On an excerpt that stops before "### Output Schema" the last bullet
-    may be cut anywhere, so it is dropped."""
+    """`seed_pages.llms_fields` plus each field's description. On an excerpt that stops before
+    "### Output Schema" the last bullet may be cut anywhere, so it is dropped."""
+    complete = "### Output Schema" in text.splitlines()
+    parsed = llms_fields(text if complete else f"{text}\n### Output Schema")
     lines = text.splitlines()
-    body = lines[lines.index("### Input Schema") + 1 :]
-    complete = "### Output Schema" in body
-    if complete:
-        body = body[: body.index("### Output Schema")]
-    fields: list[dict[str, Any]] = []
-    for line in body:
-        head = _HEAD.match(line)
-        if head:
-            fields.append({"name": head[1], "type": head[2], "required": head[3] == "required"})
-        elif fields and (m := re.match(r"^  - Default: `(.*)`$", line)):
-            fields[-1]["default"] = json.loads(m[1])
-        elif fields and (m := re.match(r"^  - Range: `([-\d.]+)` to `([-\d.]+)`$", line)):
-            fields[-1]["range"] = (float(m[1]), float(m[2]))
-        elif fields and line.startswith("  - Options: "):
-            fields[-1]["options"] = tuple(re.findall(r'`"([^"]*)"`', line))
-        elif (
-            fields
-            and line.startswith("  ")
-            and not line.startswith("  -")
-            and "description" not in fields[-1]
-        ):
-            fields[-1]["description"] = re.sub(r" Default value: `.*`$", "", line.strip())
-    if not complete:
-        fields = fields[:-1]
-    return [PageField(**f) for f in fields]
+    descriptions = {
+        head[1]: re.sub(r" Default value: `.*`$", "", lines[i + 1].strip())
+        for i, line in enumerate(lines[:-1])
+        if (head := _HEAD.match(line))
+    }
+    fields = [PageField(**vars(f), description=descriptions.get(f.name)) for f in parsed]
+    return fields if complete else fields[:-1]
 
 
 def llms_cut_field(text: str) -> tuple[str, str] | None:
