@@ -5,6 +5,9 @@ Playwright's own browser download is never used: the browser is launched from it
 path with a fresh profile. The background-networking flags keep Chromium from calling home
 (component updates, sync, field trials), which on a closed network floods the logs and
 slows start-up. `Page` helpers record console errors and every request the page makes.
+
+The playground's CSP forbids eval, so `page.wait_for_function` needs a function expression
+("() => ..."), never a bare JavaScript expression.
 """
 
 from __future__ import annotations

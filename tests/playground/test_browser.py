@@ -5,7 +5,9 @@ from anywhere but this server, "use these settings", cancel, and a server with A
 from __future__ import annotations
 
 import base64
+import importlib
 import io
+import pkgutil
 from pathlib import Path
 
 import httpx
@@ -113,6 +115,59 @@ def test_a_new_endpoint_schema_renders_with_no_change_to_the_page(live: Live, wa
         "loras": [{"path": "https://a.example/l.safetensors", "scale": 1, "transformer": "both"}],
     }
     assert page.evaluate(UNLABELLED_JS) == []
+    assert watched.errors == []
+
+
+def _endpoint_inputs() -> dict[str, type[FalBaseModel]]:
+    """Every endpoint Input model in `ltx_serve.schemas`, served yet or not."""
+    import ltx_serve.schemas as package
+
+    found: dict[str, type[FalBaseModel]] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"ltx_serve.schemas.{info.name}")
+        for name, obj in vars(module).items():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, FalBaseModel)
+                and name.endswith("Input")
+                and obj.__module__ == module.__name__
+                and "prompt" in obj.model_fields
+            ):
+                found[name] = obj
+    return found
+
+
+RENDER_JS = """async ([doc, id]) => {
+    const schema = await import('/playground/static/js/schema.js');
+    const { Form } = await import('/playground/static/js/form.js');
+    const fields = schema.objectFields(doc, schema.inputSchema(doc, id));
+    document.querySelector('#fields').replaceChildren(new Form(fields).el);
+    return fields.map((f) => [f.name, f.kind]);
+}"""
+
+
+def test_every_endpoint_schema_in_the_package_renders_without_fallbacks(live: Live, watched: Watched) -> None:
+    """Endpoints being added (schemas not wired into the registry yet) get full forms too:
+    every field in fal's order, none left to the raw JSON box, every control labelled."""
+    models = _endpoint_inputs()
+    assert len(models) >= 4
+    page = open_playground(watched, live.base_url)
+    for name, model in models.items():
+        spec = EndpointSpec(
+            endpoint_id=f"fal-ai/pending/{name.lower()}",
+            input_model=model,
+            output_model=VideoOutput,
+            display_name=name,
+            category="pending",
+            description="",
+            price_per_megapixel=None,
+            price_source=None,
+        )
+        doc = queue_openapi_document(spec, live.base_url)
+        kinds = page.evaluate(RENDER_JS, [doc, spec.endpoint_id])
+        assert [n for n, _ in kinds] == model.model_json_schema()["x-fal-order-properties"], name
+        assert [n for n, kind in kinds if kind == "json"] == [], name
+        assert page.evaluate(UNLABELLED_JS) == [], name
     assert watched.errors == []
 
 
