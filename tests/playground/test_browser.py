@@ -45,6 +45,20 @@ def test_every_served_endpoint_gets_a_complete_labelled_form(live: Live, watched
     assert watched.errors == []
 
 
+def _spec(endpoint_id: str, model: type[FalBaseModel]) -> EndpointSpec:
+    """A registry entry the server does not serve: its queue document is all the page gets."""
+    return EndpointSpec(
+        endpoint_id=endpoint_id,
+        input_model=model,
+        output_model=VideoOutput,
+        display_name=endpoint_id,
+        category="pending",
+        description="",
+        price_per_megapixel=None,
+        price_source=None,
+    )
+
+
 class _NewEndpointInput(FalBaseModel):
     """Field kinds no served endpoint has yet: the page must still render every one."""
 
@@ -68,16 +82,7 @@ def _png() -> bytes:
 
 
 def test_a_new_endpoint_schema_renders_with_no_change_to_the_page(live: Live, watched: Watched) -> None:
-    spec = EndpointSpec(
-        endpoint_id="fal-ai/some-future/text-to-video",
-        input_model=_NewEndpointInput,
-        output_model=VideoOutput,
-        display_name="future",
-        category="text-to-video",
-        description="",
-        price_per_megapixel=None,
-        price_source=None,
-    )
+    spec = _spec("fal-ai/some-future/text-to-video", _NewEndpointInput)
     doc = queue_openapi_document(spec, live.base_url)
     page = open_playground(watched, live.base_url)
     png = "data:image/png;base64," + base64.b64encode(_png()).decode()
@@ -153,16 +158,7 @@ def test_every_endpoint_schema_in_the_package_renders_without_fallbacks(live: Li
     assert len(models) >= 4
     page = open_playground(watched, live.base_url)
     for name, model in models.items():
-        spec = EndpointSpec(
-            endpoint_id=f"fal-ai/pending/{name.lower()}",
-            input_model=model,
-            output_model=VideoOutput,
-            display_name=name,
-            category="pending",
-            description="",
-            price_per_megapixel=None,
-            price_source=None,
-        )
+        spec = _spec(f"fal-ai/pending/{name.lower()}", model)
         doc = queue_openapi_document(spec, live.base_url)
         kinds = page.evaluate(RENDER_JS, [doc, spec.endpoint_id])
         assert [n for n, _ in kinds] == model.model_json_schema()["x-fal-order-properties"], name
