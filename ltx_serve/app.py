@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ltx_serve import __version__
-from ltx_serve.api import health, metrics, models, proxy, queue, storage, sync
+from ltx_serve.api import health, history, metrics, models, playground, proxy, queue, storage, sync
 from ltx_serve.api.endpoints import install_model_schemas
 from ltx_serve.api.errors import install_error_handlers
 from ltx_serve.config import Settings
@@ -100,12 +100,15 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(health.router())
     app.include_router(metrics.router())
     app.include_router(models.router())
+    app.include_router(history.router())
     app.include_router(queue.router())
     app.include_router(storage.rest_router())
     app.include_router(storage.cdn_router())
     app.include_router(storage.files_router())
     app.include_router(proxy.router())
     app.include_router(sync.router())
+    app.include_router(playground.router())
+    playground.mount_static(app)
     install_model_schemas(app)
 
     # Outermost last: request id -> HTTP metrics -> proxy rewrite -> routes.

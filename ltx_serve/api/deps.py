@@ -9,6 +9,7 @@ from ltx_serve.config import Settings, owner_id
 from ltx_serve.errors import RequestError
 from ltx_serve.jobs.models import Job
 from ltx_serve.jobs.service import JobService
+from ltx_serve.schemas import EndpointSpec, get_endpoint
 from ltx_serve.storage.tokens import TokenSigner
 
 
@@ -66,6 +67,13 @@ def upload_owner(request: Request) -> str:
     if not keys:
         return ""
     return owner(request)
+
+
+def endpoint_filter(values: list[str] | None) -> tuple[EndpointSpec, ...]:
+    """fal's platform-API `endpoint_id` filter: repeated or comma-separated; an id not served
+    here is a 404 naming the served ids. Empty: no filter."""
+    ids = [e.strip() for value in values or [] for e in value.split(",") if e.strip()]
+    return tuple(get_endpoint(e) for e in ids)
 
 
 def start_timeout(request: Request) -> float | None:

@@ -1,6 +1,8 @@
 """Model metadata, mirroring fal's platform API and its per-endpoint OpenAPI URL.
 
 - `GET /v1/models[?endpoint_id=...][&expand=openapi-3.0][&q=...&category=...&limit=&cursor=]`
+- `GET /v1/models/pricing[?endpoint_id=...]`: fal's per-unit prices (`unit: "megapixels"`),
+  from the registry; an endpoint whose fal price is not published is left out.
 - `GET /openapi/queue/openapi.json?endpoint_id=...` (also under `/api/`, as on fal.ai)
 """
 
@@ -53,6 +55,21 @@ def router() -> APIRouter:
             "next_cursor": str(start + limit) if more else None,
             "has_more": more,
         }
+
+    @r.get("/v1/models/pricing", summary="fal's published price of each served endpoint")
+    async def pricing(endpoint_id: list[str] | None = Query(None)) -> dict[str, Any]:
+        specs = deps.endpoint_filter(endpoint_id) or ENDPOINTS
+        prices = [
+            {
+                "endpoint_id": s.endpoint_id,
+                "unit_price": s.price_per_megapixel,
+                "unit": "megapixels",
+                "currency": "USD",
+            }
+            for s in specs
+            if s.price_per_megapixel is not None
+        ]
+        return {"prices": prices, "next_cursor": None, "has_more": False}
 
     async def openapi_doc(request: Request, endpoint_id: str = Query(...)) -> dict[str, Any]:
         return queue_openapi_document(get_endpoint(endpoint_id), deps.base_url(request))

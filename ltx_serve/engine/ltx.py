@@ -10,7 +10,9 @@ so the worker can overlap jobs):
   progress/cancel hooks, decode the frames to host uint8 (centre-cropping two-stage output back
   to its 32-px size), run the safety checker on sampled frames;
 - `finish` (host): encode the frames and mux the generated audio or the caller's own
-  (audio-to-video), report megapixels.
+  (audio-to-video), report megapixels; for the reference endpoints also encode the control
+  video the IC-LoRA was guided by, as the `control_video` extra (the playground shows it
+  beside the reference; fal's output JSON never carries it).
 
 `run` chains the three on one thread (CLI, bench).
 
@@ -55,7 +57,7 @@ from pydantic import BaseModel
 from ltx_serve.config import Settings
 from ltx_serve.engine import recipes as presets
 from ltx_serve.engine.geometry import megapixels
-from ltx_serve.engine.protocol import EngineResult, JobContext
+from ltx_serve.engine.protocol import EngineResult, GeneratedVideo, JobContext
 from ltx_serve.errors import EngineUnavailable, FieldError, RequestError
 from ltx_serve.models.memory_plan import (
     MemoryOverrides,
@@ -198,6 +200,7 @@ class PreparedJob:
     lora_names: dict[str, str]
     soundtrack: tuple[Any, int] | None  # the caller's audio to mux unchanged, at its own rate
     timings: dict[str, float]
+    control: Any = None  # numpy [F, H, W, 3] uint8: the IC-LoRA control video, if the recipe has one
 
 
 @dataclass(frozen=True)
@@ -437,6 +440,10 @@ class LTXEngine:
         conditions, soundtrack = decode_conditions(
             req, fetched, recipe, self.components, weights_dir=self.weights_dir, log=ctx.log
         )
+        from ltx_serve.pipelines.conditioning import ReferenceVideo
+
+        # The control frames are already in host memory for the guide; keeping a view costs nothing.
+        control = next((c.frames.numpy() for c in conditions if isinstance(c, ReferenceVideo)), None)
         return PreparedJob(
             request=req,
             recipe=recipe,
@@ -447,6 +454,7 @@ class LTXEngine:
             lora_names=names,
             soundtrack=soundtrack,
             timings={"inputs": round(time.perf_counter() - started, 3)},
+            control=control,
         )
 
     def generate(self, prepared: PreparedJob, ctx: JobContext) -> GeneratedJob:
@@ -552,6 +560,9 @@ class LTXEngine:
                 ctx.raise_if_cancelled()
                 writer.write(frames)
         video = writer.result
+        extras: dict[str, GeneratedVideo] = {}
+        if generated.prepared.control is not None:
+            extras["control_video"] = self._encode_control(generated.prepared.control, recipe.fps, ctx)
         timings = {**generated.timings, "encode": round(time.perf_counter() - started, 3)}
         return EngineResult(
             video=video.to_generated(),
@@ -559,7 +570,26 @@ class LTXEngine:
             prompt=generated.prompt,
             megapixels=megapixels(video.width, video.height, video.num_frames),
             timings=timings,
+            extras=extras,
         )
+
+    def _encode_control(self, frames: Any, fps: Any, ctx: JobContext) -> GeneratedVideo:
+        """The control video as a small H.264 MP4 (fast preset: it is for looking at, not for
+        delivery), at the rate of the output so the two play in step."""
+        from ltx_serve.media.encode import VideoWriter
+
+        path = Path(ctx.work_dir) / "control.mp4"
+        writer = VideoWriter(
+            path,
+            width=int(frames.shape[2]),
+            height=int(frames.shape[1]),
+            fps=fps,
+            quality="medium",
+            write_mode="fast",
+        )
+        with writer:
+            writer.write(frames)
+        return writer.result.to_generated()
 
 
 def create_engine(settings: Settings) -> LTXEngine:

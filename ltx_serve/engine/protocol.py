@@ -47,6 +47,10 @@ class EngineResult:
     # width x height x frames / 1e6: fal's billing unit, reported in metrics.
     megapixels: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    # By-products worth showing beside the output but never part of fal's output JSON, by
+    # name: "control_video" is the control signal the IC-LoRA was guided by (what the
+    # depth/canny/pose preprocessor made). Stored with the job, listed in the request history.
+    extras: dict[str, GeneratedVideo] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -76,6 +76,8 @@ class Job:
     # What the engine reported about the output (`megapixels`); None for jobs that produced
     # nothing and for rows written before the store kept metrics.
     metrics: dict[str, float] | None = None
+    # What the job made beside fal's output (`JobOutcome.extras`); None when nothing.
+    extras: dict[str, Any] | None = None
 
     @property
     def inference_time(self) -> float | None:
@@ -104,6 +106,14 @@ class Job:
         return math.ceil(round(megapixels, 6))
 
 
+@dataclass(frozen=True)
+class JobPage:
+    """One page of a key's request history, newest first; `next_cursor` None on the last."""
+
+    jobs: tuple[Job, ...]
+    next_cursor: str | None = None
+
+
 REQUEST_TIMEOUT = "request_timeout"
 
 
@@ -118,5 +128,9 @@ class JobOutcome:
     file_ids: tuple[str, ...] = ()
     # Engine-reported numbers kept with the job (`megapixels`), shown in the status `metrics`.
     metrics: dict[str, float] | None = None
+    # JSON kept with the job but never in fal's output or status: the stage `timings` and
+    # stored by-product files such as `control_video` (a `VideoFile` dict). The request
+    # history (`GET /v1/models/requests/by-endpoint`) shows it; its files are in `file_ids`.
+    extras: dict[str, Any] | None = None
     # Requeue instead of completing (shutdown interrupted the job).
     requeue: bool = False

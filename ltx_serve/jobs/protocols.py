@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ltx_serve.jobs.models import Job, JobOutcome, LogEntry, NewJob
+from ltx_serve.jobs.models import Job, JobOutcome, JobPage, LogEntry, NewJob
 
 
 class JobStore(Protocol):
@@ -22,7 +22,19 @@ class JobStore(Protocol):
 
     def append_log(self, request_id: str, entry: LogEntry) -> None: ...
 
-    def finish(self, request_id: str, outcome: JobOutcome) -> Job: ...
+    def finish(self, request_id: str, outcome: JobOutcome) -> Job:
+        """Complete the job (or requeue it); keeps the outcome's body, metrics, extras, files."""
+
+    def history(
+        self, owner: str, limit: int, cursor: str | None = None, endpoint_ids: tuple[str, ...] = ()
+    ) -> JobPage:
+        """A key's requests, newest submission first, at most `limit` per page.
+
+        `owner` '' (a server without API keys) lists everyone's. `cursor` is the `next_cursor`
+        of the previous page and opaque to callers; one this backend cannot read raises
+        `ValueError`. Requests made with `sync_mode` are never listed (fal keeps them out of
+        the history). `endpoint_ids`, when given, keeps only those endpoints' requests.
+        """
 
     def mark_webhook_done(self, request_id: str) -> None:
         """The webhook was delivered or ran out of attempts: never resend it."""

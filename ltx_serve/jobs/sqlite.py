@@ -1,7 +1,8 @@
 """The single-host job backend: SQLite (WAL) in the data directory.
 
 One table row per job keeps inputs, state, owner, webhook, timings, the engine's metrics
-(megapixels, for cost accounting) and the final status code + body, so a restart loses no
+(megapixels, for cost accounting), its extras (stage timings, the control video) and the
+final status code + body, so a restart loses no
 queued job and no finished result; logs and file ids live in side tables. The table order
 (`seq`) *is* the queue: the worker always claims the lowest queued `seq`, so
 `queue_position` is an exact count. One connection guarded by a lock is plenty: every
@@ -16,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from ltx_serve.jobs.models import REQUEST_TIMEOUT, Job, JobOutcome, JobStatus, LogEntry, NewJob
+from ltx_serve.jobs.models import REQUEST_TIMEOUT, Job, JobOutcome, JobPage, JobStatus, LogEntry, NewJob
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -41,9 +42,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_dropped INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     error_type TEXT,
-    metrics TEXT
+    metrics TEXT,
+    extras TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status_seq ON jobs(status, seq);
+CREATE INDEX IF NOT EXISTS jobs_owner_seq ON jobs(owner, seq);
 CREATE TABLE IF NOT EXISTS job_logs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id TEXT NOT NULL,
@@ -63,7 +66,7 @@ CANCELLED_BODY = {"detail": "Request cancelled by the client."}
 
 # Columns added after the first release: (name, SQL type). `CREATE TABLE IF NOT EXISTS` leaves
 # an existing data dir's table as it was, so each is added there on open.
-_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("metrics", "TEXT"),)
+_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("metrics", "TEXT"), ("extras", "TEXT"))
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -81,6 +84,14 @@ def _migrate(db: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as exc:
             if "duplicate column" not in str(exc).lower():
                 raise
+
+
+def _parse_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    if not cursor.isdigit():
+        raise ValueError(f"not a cursor of this job store: {cursor!r}")
+    return int(cursor)
 
 
 class SqliteJobs:
@@ -130,6 +141,7 @@ class SqliteJobs:
             error_type=row["error_type"],
             file_ids=tuple(f["file_id"] for f in files),
             metrics=json.loads(row["metrics"]) if row["metrics"] is not None else None,
+            extras=json.loads(row["extras"]) if row["extras"] is not None else None,
         )
 
     def _get_locked(self, request_id: str) -> Job | None:
@@ -170,7 +182,7 @@ class SqliteJobs:
             else:
                 self._db.execute(
                     "UPDATE jobs SET status=?, finished_at=?, result_status=?, result_body=?, error=?,"
-                    " error_type=?, metrics=? WHERE request_id=?",
+                    " error_type=?, metrics=?, extras=? WHERE request_id=?",
                     (
                         JobStatus.COMPLETED,
                         time.time(),
@@ -179,6 +191,7 @@ class SqliteJobs:
                         outcome.error,
                         outcome.error_type,
                         json.dumps(outcome.metrics) if outcome.metrics is not None else None,
+                        json.dumps(outcome.extras) if outcome.extras is not None else None,
                         request_id,
                     ),
                 )
@@ -189,6 +202,28 @@ class SqliteJobs:
             job = self._get_locked(request_id)
         assert job is not None
         return job
+
+    def history(
+        self, owner: str, limit: int, cursor: str | None = None, endpoint_ids: tuple[str, ...] = ()
+    ) -> JobPage:
+        """Newest first by `seq`; the cursor is the last listed row's `seq` (keyset paging, so
+        jobs submitted meanwhile never shift a page)."""
+        before = _parse_cursor(cursor)
+        sql = "SELECT * FROM jobs WHERE sync_mode=0 AND (?='' OR owner=?)"
+        args: list[object] = [owner, owner]
+        if before is not None:
+            sql += " AND seq < ?"
+            args.append(before)
+        if endpoint_ids:
+            sql += f" AND endpoint_id IN ({','.join('?' * len(endpoint_ids))})"
+            args.extend(endpoint_ids)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit + 1)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+            jobs = tuple(self._row_to_job(r) for r in rows[:limit])
+        more = len(rows) > limit
+        return JobPage(jobs=jobs, next_cursor=str(rows[limit - 1]["seq"]) if more else None)
 
     def mark_webhook_done(self, request_id: str) -> None:
         with self._lock:

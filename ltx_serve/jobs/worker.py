@@ -32,7 +32,7 @@ from ltx_serve.errors import JobCancelled, RequestError
 from ltx_serve.jobs.context import WorkerJobContext
 from ltx_serve.jobs.metrics import JobMetrics, outcome_label
 from ltx_serve.jobs.models import Job, JobOutcome
-from ltx_serve.jobs.output import build_output
+from ltx_serve.jobs.output import build_extras, build_output
 from ltx_serve.jobs.overlap import JobPipeline, Outcome
 from ltx_serve.jobs.protocols import JobBackend
 from ltx_serve.logs import bound_request_id
@@ -223,10 +223,17 @@ class JobWorker:
             output, file_ids = build_output(
                 find_endpoint(job.endpoint_id), result, self.files, job.owner, job.base_url, job.sync_mode
             )
+            extras, extra_ids = build_extras(result, self.files, job.owner, job.base_url, job.sync_mode)
         if result.megapixels:
             self.metrics.megapixels.labels(job.endpoint_id).inc(result.megapixels)
         # Kept with the job: the status `metrics` and `x-fal-billable-units` read it back.
-        return JobOutcome(200, output, file_ids=file_ids, metrics={"megapixels": result.megapixels})
+        return JobOutcome(
+            200,
+            output,
+            file_ids=file_ids + extra_ids,
+            metrics={"megapixels": result.megapixels},
+            extras=extras or None,
+        )
 
     # -- outcomes (called from whichever thread settled the job) ----------------------------
 

@@ -57,6 +57,10 @@ def test_reference_video_to_video(engine, make_ctx, files, media) -> None:
     assert len(steps) == 8 and steps[-1].startswith("stage1: step 8/8")
     assert any("control video" in m for _, m in ctx.logs)
     assert set(result.timings) >= {"inputs", "prompt", "sampling", "decode", "encode"}
+    # the control video the IC-LoRA was guided by is kept as an extra, in step with the output
+    control = probe(result.extras["control_video"].path, "control")
+    assert (control.video.width, control.video.height, control.video.num_frames) == (64, 64, 9)
+    assert float(control.video.fps) == 12 and control.audio is None
     # same seed, same frames bit for bit; another seed, another video
     quick = {**QUICK, **payload}
     first = generated_frames(engine, make_ctx, files, REF, quick)
@@ -112,6 +116,7 @@ def test_video_to_video_two_stage_crops_to_32_grid(engine, make_ctx, files, medi
     info = probe(result.video.path, "video")
     assert info.video.num_frames == 17  # match_video_length: 17 source frames at 24 fps
     assert info.audio is not None
+    assert result.extras == {}  # no control video without the IC-LoRA
 
 
 def test_audio_to_video_keeps_the_original_audio(engine, make_ctx, files, media) -> None:

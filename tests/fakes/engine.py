@@ -3,7 +3,8 @@
 It behaves like the real engine where the API can tell: it fetches every `*_url` input
 through `ctx.fetch` (so bad URLs give real 422s), logs one line per "denoising step",
 checks for cancellation between steps, honours `num_frames`, fps and (scaled down) the
-requested size, and writes a genuine small H.264 MP4 with PyAV. `step_delay` makes it slow
+requested size, and writes a genuine small H.264 MP4 with PyAV (plus a "control video" extra
+for the reference endpoints, as the real engine reports). `step_delay` makes it slow
 enough for queue-position and cancel tests; `load_gate` holds `load()` for `/ready` tests.
 """
 
@@ -112,6 +113,20 @@ class FakeEngine:
         fps = float(data.get("fps") or data.get("frames_per_second") or 24)
         out = ctx.work_dir / "output.mp4"
         write_mp4(out, width, height, num_frames, fps, seed)
+        extras = {}
+        if "control_type" in data:  # like the real engine: the reference endpoints' control video
+            control = ctx.work_dir / "control.mp4"
+            write_mp4(control, width, height, num_frames, fps, seed + 1)
+            extras["control_video"] = GeneratedVideo(
+                control,
+                "video/mp4",
+                width,
+                height,
+                fps,
+                num_frames,
+                num_frames / fps,
+                file_name="control.mp4",
+            )
         return EngineResult(
             video=GeneratedVideo(
                 path=out,
@@ -127,6 +142,7 @@ class FakeEngine:
             prompt=prompt,
             megapixels=width * height * num_frames / 1e6,
             timings={"denoise": self.steps * self.step_delay},
+            extras=extras,
         )
 
 

@@ -1,9 +1,11 @@
-"""The SQLite job backend: FIFO positions, cancel, crash recovery, persistence, expiry."""
+"""The SQLite job backend: FIFO positions, cancel, crash recovery, persistence, expiry, history."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+
+import pytest
 
 from ltx_serve.jobs.models import JobOutcome, JobStatus, LogEntry, NewJob
 from ltx_serve.jobs.sqlite import SqliteJobs
@@ -149,13 +151,14 @@ def test_store_keeps_megapixels_and_bills_whole_units_rounded_up(tmp_path: Path)
     assert r2 is not None and (r2.megapixels, r2.billable_units) == (0.0, 0)  # failures bill nothing
 
 
-def test_opening_a_data_dir_from_the_previous_release_adds_the_metrics_column(tmp_path: Path) -> None:
+def test_opening_a_data_dir_from_the_previous_release_adds_the_new_columns(tmp_path: Path) -> None:
     path = tmp_path / "jobs.sqlite3"
     _old_data_dir(path)
     jobs = SqliteJobs(path)
     old = jobs.get("old")
     assert old is not None and old.result_body == {"ok": 1} and old.inference_time is not None
     assert old.metrics is None and old.megapixels is None and old.billable_units is None
+    assert old.extras is None
     assert jobs.position("q") == 0
     claimed = jobs.claim_next(0.1)
     assert claimed is not None and claimed.request_id == "q"
@@ -166,3 +169,35 @@ def test_opening_a_data_dir_from_the_previous_release_adds_the_metrics_column(tm
     done = again.get("q")
     assert done is not None and done.megapixels == 0.5 and done.billable_units == 1
     again.close()
+
+
+def test_history_pages_a_key_newest_first_and_stays_stable_under_new_submissions(tmp_path: Path) -> None:
+    jobs = SqliteJobs(tmp_path / "j.db")
+    for i in range(5):
+        jobs.submit(NewJob(f"a{i}", "fal-ai/x/y", {"i": i}, owner="alice"))
+    jobs.submit(NewJob("b0", "fal-ai/x/y", {}, owner="bob"))
+    jobs.submit(NewJob("s0", "fal-ai/x/y", {}, owner="alice", sync_mode=True))
+    first = jobs.history("alice", 2)
+    assert [j.request_id for j in first.jobs] == ["a4", "a3"] and first.next_cursor
+    jobs.submit(NewJob("a5", "fal-ai/x/y", {}, owner="alice"))  # a newer job never shifts the pages
+    second = jobs.history("alice", 2, first.next_cursor)
+    third = jobs.history("alice", 2, second.next_cursor)
+    assert [j.request_id for j in second.jobs + third.jobs] == ["a2", "a1", "a0"]
+    assert third.next_cursor is None
+    assert [j.request_id for j in jobs.history("bob", 10).jobs] == ["b0"]
+    everyone = [j.request_id for j in jobs.history("", 10).jobs]  # a server without keys
+    assert everyone == ["a5", "b0", "a4", "a3", "a2", "a1", "a0"]  # never the sync_mode one
+    assert jobs.history("alice", 10, endpoint_ids=("fal-ai/other",)).jobs == ()
+    with pytest.raises(ValueError):
+        jobs.history("alice", 2, "garbage")
+
+
+def test_extras_are_kept_with_the_job(tmp_path: Path) -> None:
+    jobs = SqliteJobs(tmp_path / "j.db")
+    jobs.submit(new(0))
+    jobs.claim_next(0.1)
+    extras = {"timings": {"encode": 0.5}, "control_video": {"url": "/files/x/control.mp4"}}
+    jobs.finish("r0", JobOutcome(200, {}, file_ids=("out", "ctl"), extras=extras))
+    jobs.close()
+    done = SqliteJobs(tmp_path / "j.db").get("r0")
+    assert done is not None and done.extras == extras and done.file_ids == ("out", "ctl")
